@@ -1,0 +1,313 @@
+"""The LoyaltyError hierarchy: every refusal the product makes, with a stable error code.
+
+Codes come from the design note (shared/seed). Messages are lazy Babel strings rendered in the
+caller's language; `details` carries machine-readable facts (when a cooldown ends, attempts left).
+The HTTP renderers live with the blueprints: JSON envelope under /api/, translated text on screens.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+
+class LoyaltyError(Exception):
+    error_code = "LOYALTY_ERROR"
+    status = 400
+    message_template = _l("The loyalty operation could not be completed.")
+
+    def __init__(self, details: dict[str, Any] | None = None, **message_params: Any):
+        self.details = details or {}
+        self.message_params = message_params
+        super().__init__(self.error_code)
+
+    @property
+    def message(self) -> str:
+        template = str(self.message_template)
+        return template % self.message_params if self.message_params else template
+
+    @property
+    def retry_after_seconds(self) -> int | None:
+        """Seconds until retrying can succeed, when the refusal knows it (for Retry-After)."""
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error_code": self.error_code, "message": self.message, "details": self.details}
+
+    def __str__(self) -> str:
+        return f"{self.error_code}: {self.message}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class NotFoundError(LoyaltyError):
+    error_code = "NOT_FOUND"
+    status = 404
+    message_template = _l("Not found.")
+
+    def __init__(self, identifier: str | int | None = None):
+        super().__init__({"identifier": str(identifier)} if identifier is not None else None)
+
+
+class ConflictError(LoyaltyError):
+    error_code = "CONFLICT"
+    status = 409
+
+
+class ValidationError(LoyaltyError):
+    """Input that breaks a rule of the domain (the schema layer catches malformed input first)."""
+
+    error_code = "LOYALTY_VALIDATION_FAILED"
+    status = 422
+    message_template = _l("The data is not valid.")
+
+    def __init__(self, message: str | None = None, field: str | None = None, **details: Any):
+        payload = dict(details)
+        if field:
+            payload["field"] = field
+        super().__init__(payload)
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        return str(self._message) if self._message else str(self.message_template)
+
+
+# Programs ---------------------------------------------------------------------------------------
+
+
+class LoyaltyProgramNotFound(NotFoundError):
+    error_code = "LOYALTY_PROGRAM_NOT_FOUND"
+    message_template = _l("Loyalty program not found.")
+
+
+class LoyaltyProgramAlreadyExists(ConflictError):
+    error_code = "LOYALTY_PROGRAM_ALREADY_EXISTS"
+    message_template = _l("This vendor already has a loyalty program.")
+
+    def __init__(self, vendor_id: int):
+        super().__init__({"vendor_id": vendor_id})
+
+
+class LoyaltyProgramInactive(ConflictError):
+    error_code = "LOYALTY_PROGRAM_INACTIVE"
+    message_template = _l("The loyalty program is not active.")
+
+    def __init__(self, program_id: int):
+        super().__init__({"program_id": program_id})
+
+
+class VendorNotFound(NotFoundError):
+    error_code = "VENDOR_NOT_FOUND"
+    message_template = _l("Vendor not found.")
+
+
+# Cards ------------------------------------------------------------------------------------------
+
+
+class LoyaltyCardNotFound(NotFoundError):
+    error_code = "LOYALTY_CARD_NOT_FOUND"
+    message_template = _l("Loyalty card not found.")
+
+
+class LoyaltyCardAlreadyExists(ConflictError):
+    error_code = "LOYALTY_CARD_ALREADY_EXISTS"
+    message_template = _l("This customer is already enrolled in the loyalty program.")
+
+    def __init__(self, customer_id: int, program_id: int, card_id: int | None = None):
+        super().__init__({"customer_id": customer_id, "program_id": program_id, "card_id": card_id})
+
+
+class LoyaltyCardInactive(ConflictError):
+    error_code = "LOYALTY_CARD_INACTIVE"
+    message_template = _l("The loyalty card is not active.")
+
+    def __init__(self, card_id: int):
+        super().__init__({"card_id": card_id})
+
+
+class CustomerNotFound(NotFoundError):
+    error_code = "CUSTOMER_NOT_FOUND"
+    message_template = _l("Customer not found.")
+
+
+# Staff PINs and anti-fraud ----------------------------------------------------------------------
+
+
+class StaffPinNotFound(NotFoundError):
+    error_code = "STAFF_PIN_NOT_FOUND"
+    message_template = _l("Staff PIN not found.")
+
+
+class StaffPinRequired(LoyaltyError):
+    error_code = "STAFF_PIN_REQUIRED"
+    status = 400
+    message_template = _l("A staff PIN is required for this operation.")
+
+
+class InvalidStaffPin(LoyaltyError):
+    error_code = "INVALID_STAFF_PIN"
+    status = 403
+    message_template = _l("Wrong staff PIN. %(remaining)s attempts left.")
+
+    def __init__(self, remaining_attempts: int):
+        super().__init__({"remaining_attempts": remaining_attempts}, remaining=remaining_attempts)
+
+
+class StaffPinLocked(LoyaltyError):
+    error_code = "STAFF_PIN_LOCKED"
+    status = 423
+    message_template = _l("This staff PIN is locked after too many failed attempts.")
+
+    def __init__(self, locked_until: datetime, now: datetime):
+        super().__init__({"locked_until": _iso(locked_until)})
+        self.locked_until = locked_until
+        self._seconds_left = max(1, int((locked_until - now).total_seconds() + 0.999))
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return self._seconds_left
+
+
+class StampCooldown(LoyaltyError):
+    error_code = "STAMP_COOLDOWN"
+    status = 429
+    message_template = _l("Please wait %(minutes)s more minutes before the next stamp on this card.")
+
+    def __init__(self, cooldown_ends: datetime, cooldown_minutes: int, now: datetime):
+        self._seconds_left = max(1, int((cooldown_ends - now).total_seconds() + 0.999))
+        minutes_left = (self._seconds_left + 59) // 60
+        super().__init__(
+            {
+                "cooldown_ends": _iso(cooldown_ends),
+                "cooldown_minutes": cooldown_minutes,
+                "minutes_left": minutes_left,
+            },
+            minutes=minutes_left,
+        )
+        self.cooldown_ends = cooldown_ends
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return self._seconds_left
+
+
+class DailyStampLimit(LoyaltyError):
+    error_code = "DAILY_STAMP_LIMIT"
+    status = 429
+    message_template = _l("This card has reached its limit of %(limit)s stamps today.")
+
+    def __init__(self, max_daily_stamps: int, stamps_today: int, resets_at: datetime, now: datetime):
+        super().__init__(
+            {
+                "max_daily_stamps": max_daily_stamps,
+                "stamps_today": stamps_today,
+                "resets_at": _iso(resets_at),
+            },
+            limit=max_daily_stamps,
+        )
+        self._seconds_left = max(1, int((resets_at - now).total_seconds() + 0.999))
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return self._seconds_left
+
+
+# Redemption -------------------------------------------------------------------------------------
+
+
+class InsufficientStamps(ConflictError):
+    error_code = "INSUFFICIENT_STAMPS"
+    message_template = _l("Not enough stamps: %(current)s of %(required)s.")
+
+    def __init__(self, current_stamps: int, required_stamps: int):
+        super().__init__(
+            {"current_stamps": current_stamps, "required_stamps": required_stamps},
+            current=current_stamps,
+            required=required_stamps,
+        )
+
+
+class InsufficientPoints(ConflictError):
+    error_code = "INSUFFICIENT_POINTS"
+    message_template = _l("Not enough points: %(current)s of %(required)s.")
+
+    def __init__(self, current_points: int, required_points: int):
+        super().__init__(
+            {"current_points": current_points, "required_points": required_points},
+            current=current_points,
+            required=required_points,
+        )
+
+
+class InvalidReward(LoyaltyError):
+    error_code = "INVALID_REWARD"
+    status = 422
+    message_template = _l("This reward does not exist or is not available.")
+
+    def __init__(self, reward_id: str):
+        super().__init__({"reward_id": reward_id})
+
+
+class WrongProgramType(ConflictError):
+    error_code = "WRONG_PROGRAM_TYPE"
+    message_template = _l("This operation does not fit the program's type.")
+
+    def __init__(self, program_type: str):
+        super().__init__({"program_type": program_type})
+
+
+# Ledger and retries -----------------------------------------------------------------------------
+
+
+class TransactionNotFound(NotFoundError):
+    error_code = "TRANSACTION_NOT_FOUND"
+    message_template = _l("Transaction not found.")
+
+
+class TransactionNotVoidable(ConflictError):
+    error_code = "TRANSACTION_NOT_VOIDABLE"
+    message_template = _l("This transaction cannot be voided.")
+
+    def __init__(self, transaction_id: int, reason: str):
+        super().__init__({"transaction_id": transaction_id, "reason": reason})
+
+
+class TransactionAlreadyVoided(ConflictError):
+    error_code = "TRANSACTION_ALREADY_VOIDED"
+    message_template = _l("This transaction has already been voided.")
+
+    def __init__(self, transaction_id: int):
+        super().__init__({"transaction_id": transaction_id})
+
+
+class IdempotencyKeyReused(ConflictError):
+    error_code = "IDEMPOTENCY_KEY_REUSED"
+    message_template = _l("This idempotency key was already used for a different request.")
+
+    def __init__(self, idempotency_key: str):
+        super().__init__({"idempotency_key": idempotency_key})
+
+
+# Wallets ----------------------------------------------------------------------------------------
+
+
+class WalletIntegrationError(LoyaltyError):
+    error_code = "WALLET_INTEGRATION_ERROR"
+    status = 502
+    message_template = _l("The wallet provider could not be reached: %(reason)s")
+
+    def __init__(self, provider: str, reason: str):
+        super().__init__({"provider": provider}, reason=reason)
+
+
+class GoogleWalletNotConfigured(ConflictError):
+    error_code = "GOOGLE_WALLET_NOT_CONFIGURED"
+    message_template = _l("Google Wallet is not configured for this program.")
+
+
+class AppleWalletNotConfigured(ConflictError):
+    error_code = "APPLE_WALLET_NOT_CONFIGURED"
+    message_template = _l("Apple Wallet is not configured for this program.")

@@ -1,0 +1,60 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+from .customer import Customer
+from .program import LoyaltyProgram
+from .types import UTCDateTime
+
+
+class LoyaltyCard(db.Model):
+    """A customer's card in one program. Balances here are a cache of the ledger's sums.
+
+    Only the services change balances, always together with a ledger row;
+    `flask loyalty verify-ledger` proves the two agree.
+    """
+
+    __tablename__ = "loyalty_cards"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "program_id"),
+        CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
+        CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
+        CheckConstraint(
+            "total_stamps_earned >= 0 AND total_stamps_redeemed >= 0 AND total_points_earned >= 0"
+            " AND total_points_redeemed >= 0 AND total_rewards_redeemed >= 0",
+            name="totals_not_negative",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # Printed on the card and typed by cashiers: digits only, the last one a Luhn check digit.
+    card_number: Mapped[str] = mapped_column(String(20), unique=True)
+    # Unguessable secret in the QR code and in the customer's card link.
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+
+    stamp_count: Mapped[int] = mapped_column(default=0)
+    points_balance: Mapped[int] = mapped_column(default=0)
+    total_stamps_earned: Mapped[int] = mapped_column(default=0)
+    total_stamps_redeemed: Mapped[int] = mapped_column(default=0)
+    total_points_earned: Mapped[int] = mapped_column(default=0)
+    total_points_redeemed: Mapped[int] = mapped_column(default=0)
+    total_rewards_redeemed: Mapped[int] = mapped_column(default=0)
+
+    last_stamp_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped with every balance change: Apple's web service asks "what changed since".
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    apple_serial_number: Mapped[str] = mapped_column(String(64), unique=True)
+    apple_auth_token: Mapped[str] = mapped_column(String(64))
+    google_object_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+    program: Mapped[LoyaltyProgram] = relationship()
+    customer: Mapped[Customer] = relationship()

@@ -1,0 +1,1 @@
+"""Use cases. Each balance-changing function is one database transaction and owns its rules."""

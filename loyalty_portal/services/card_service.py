@@ -1,0 +1,261 @@
+"""Cards: enrolling customers and finding their cards."""
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+
+from ..clock import random_digits, token_urlsafe, utcnow
+from ..errors import (
+    LoyaltyCardAlreadyExists,
+    LoyaltyCardNotFound,
+    LoyaltyProgramInactive,
+    ValidationError,
+)
+from ..extensions import db
+from ..i18n import normalise_locale
+from ..models import Customer, LoyaltyCard, LoyaltyProgram
+from . import program_service
+
+CARD_NUMBER_LENGTH = 12
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CONSENT_TEXT_VERSION = "2026-11"
+
+
+def luhn_check_digit(digits: str) -> str:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def is_valid_card_number(number: str) -> bool:
+    return (
+        len(number) == CARD_NUMBER_LENGTH
+        and number.isdigit()
+        and luhn_check_digit(number[:-1]) == number[-1]
+    )
+
+
+def new_card_number() -> str:
+    body = random_digits(CARD_NUMBER_LENGTH - 1)
+    return body + luhn_check_digit(body)
+
+
+def normalise_card_number(value: str) -> str:
+    """What cashiers type or scanners send: spaces and dashes are ignored."""
+    return re.sub(r"[\s-]", "", value or "")
+
+
+def format_card_number(number: str) -> str:
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def normalise_email(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    if len(value) > 254 or not EMAIL_PATTERN.match(value):
+        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
+    return value
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """Keep digits and a leading +; a national 00 prefix becomes +."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    cleaned = re.sub(r"[\s().-]", "", value)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if not re.fullmatch(r"\+?\d{6,15}", cleaned):
+        raise ValidationError(_l("Enter a valid phone number."), field="phone")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    card: LoyaltyCard
+    customer: Customer
+
+
+def enrol_customer(
+    program: LoyaltyProgram,
+    *,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    locale: str | None = None,
+    consent: bool = False,
+) -> Enrolment:
+    """Create a customer of the program's vendor and their card, recording consent and its time.
+
+    A customer is known by e-mail or phone within one vendor; enrolling again with either raises
+    LoyaltyCardAlreadyExists (naming the existing card, so a screen can offer recovery).
+    Raises ValidationError for a missing name, no contact, bad e-mail or phone, or no consent,
+    and LoyaltyProgramInactive.
+    """
+    if not program.is_active:
+        raise LoyaltyProgramInactive(program.id)
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 200:
+        raise ValidationError(_l("Enter your name."), field="name")
+    email = normalise_email(email)
+    phone = normalise_phone(phone)
+    if email is None and phone is None:
+        raise ValidationError(_l("Enter an e-mail address or a phone number."), field="email")
+    if not consent:
+        raise ValidationError(_l("Please accept the privacy notice to join."), field="consent")
+
+    contact_matches = []
+    if email:
+        contact_matches.append(Customer.email == email)
+    if phone:
+        contact_matches.append(Customer.phone == phone)
+    existing = db.session.execute(
+        select(Customer.id, LoyaltyCard.id)
+        .outerjoin(LoyaltyCard, (LoyaltyCard.customer_id == Customer.id)
+                   & (LoyaltyCard.program_id == program.id))
+        .where(Customer.vendor_id == program.vendor_id, or_(*contact_matches))
+    ).first()
+    if existing is not None:
+        raise LoyaltyCardAlreadyExists(existing[0], program.id, existing[1])
+
+    now = utcnow()
+    customer = Customer(
+        vendor_id=program.vendor_id,
+        name=name,
+        email=email,
+        phone=phone,
+        locale=normalise_locale(locale),
+        consent_at=now,
+        consent_text_version=CONSENT_TEXT_VERSION,
+        created_at=now,
+    )
+    card = LoyaltyCard(
+        program=program,
+        customer=customer,
+        card_number=_unused_card_number(),
+        public_token=token_urlsafe(24),
+        apple_serial_number=token_urlsafe(16),
+        apple_auth_token=token_urlsafe(24),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add_all([customer, card])
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two enrolments with the same contact raced; the other one won.
+        db.session.rollback()
+        raise LoyaltyCardAlreadyExists(0, program.id) from None
+    return Enrolment(card=card, customer=customer)
+
+
+def _unused_card_number() -> str:
+    while True:
+        number = new_card_number()
+        if db.session.scalar(select(LoyaltyCard.id).where(LoyaltyCard.card_number == number)) is None:
+            return number
+
+
+def enrol_by_vendor_slug(vendor_slug: str, **customer_fields) -> Enrolment:
+    """Enrolment from the public join page or API: the program is found by the vendor's slug."""
+    return enrol_customer(program_service.get_public_program(vendor_slug), **customer_fields)
+
+
+def _vendor_cards():
+    return select(LoyaltyCard).join(LoyaltyProgram, LoyaltyProgram.id == LoyaltyCard.program_id)
+
+
+def get_card(vendor_id: int, card_id: int) -> LoyaltyCard:
+    """The vendor's card with that id; another vendor's card is simply not found."""
+    card = db.session.scalar(
+        _vendor_cards().where(LoyaltyCard.id == card_id, LoyaltyProgram.vendor_id == vendor_id)
+    )
+    if card is None:
+        raise LoyaltyCardNotFound(card_id)
+    return card
+
+
+def get_card_by_public_token(public_token: str) -> LoyaltyCard:
+    """The card behind a customer's secret link or QR code (public pages and API)."""
+    card = db.session.scalar(select(LoyaltyCard).where(LoyaltyCard.public_token == public_token))
+    if card is None:
+        raise LoyaltyCardNotFound()
+    return card
+
+
+def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
+    """Find exactly one of the vendor's cards from what a cashier typed or scanned:
+    a card number (spaces and dashes allowed), a QR token (or a card link containing it),
+    an e-mail address or a phone number. Raises LoyaltyCardNotFound."""
+    query = (query or "").strip()
+    if not query:
+        raise LoyaltyCardNotFound(query)
+    scoped = _vendor_cards().where(LoyaltyProgram.vendor_id == vendor_id)
+    number = normalise_card_number(query)
+    token = query.rstrip("/").rsplit("/", 1)[-1]
+    conditions = [LoyaltyCard.card_number == number, LoyaltyCard.public_token == token]
+    if "@" in query:
+        conditions.append(Customer.email == query.lower())
+    else:
+        try:
+            phone = normalise_phone(query)
+        except ValidationError:
+            phone = None
+        if phone:
+            conditions.append(Customer.phone == phone)
+    card = db.session.scalar(
+        scoped.join(Customer, Customer.id == LoyaltyCard.customer_id).where(or_(*conditions)).limit(1)
+    )
+    if card is None:
+        raise LoyaltyCardNotFound(query)
+    return card
+
+
+def search_cards(vendor_id: int, text: str = "", *, limit: int = 50, offset: int = 0) -> tuple[list[LoyaltyCard], int]:
+    """The vendor's cards whose number, customer name, e-mail or phone contains `text`,
+    newest first, with the total count for pagination."""
+    base = (
+        select(LoyaltyCard)
+        .join(LoyaltyProgram, LoyaltyProgram.id == LoyaltyCard.program_id)
+        .join(Customer, Customer.id == LoyaltyCard.customer_id)
+        .where(LoyaltyProgram.vendor_id == vendor_id)
+    )
+    text = (text or "").strip()
+    if text:
+        pattern = f"%{text.lower()}%"
+        base = base.where(
+            or_(
+                LoyaltyCard.card_number.contains(normalise_card_number(text) or text),
+                func.lower(Customer.name).like(pattern),
+                Customer.email.like(pattern),
+                Customer.phone.contains(text.replace(" ", "")),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    cards = db.session.scalars(
+        base.options(contains_eager(LoyaltyCard.customer))
+        .order_by(LoyaltyCard.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(cards), total
+
+
+def set_card_active(vendor_id: int, card_id: int, active: bool) -> LoyaltyCard:
+    """Block or unblock a card (a lost phone, a suspected abuse); balances are untouched."""
+    card = get_card(vendor_id, card_id)
+    card.is_active = active
+    card.updated_at = utcnow()
+    db.session.commit()
+    return card

@@ -1,0 +1,409 @@
+"""The mechanics every balance change shares: read the program, verify the PIN, lock the card,
+write one ledger row and the card's new balances in the same transaction, and replay retries.
+
+The rules themselves (cooldown, limits, costs) live in stamp_service and points_service, which
+decide a `Change` and hand it to `apply_change`. The hot path is written with SQLAlchemy Core and
+a handful of round trips: one read of program + PIN + earlier retry, one bcrypt check with no
+transaction open, one locking read of the card, and on PostgreSQL one statement that inserts the
+ledger row and updates the card and the PIN's last use.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, func, insert, null, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import utcnow
+from ..errors import (
+    IdempotencyKeyReused,
+    LoyaltyCardInactive,
+    LoyaltyCardNotFound,
+    LoyaltyProgramInactive,
+    LoyaltyProgramNotFound,
+    ValidationError,
+)
+from ..extensions import db
+from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, StaffPin, Vendor
+from ..models.transaction import TransactionType
+from . import pin_service
+
+C = LoyaltyCard
+P = LoyaltyProgram
+T = LoyaltyTransaction
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a balance change, and from where: recorded on the ledger row."""
+
+    staff_pin_id: int | None = None
+    pin: str | None = None
+    user_id: int | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    """The program settings a balance change needs, read in the operation's first query."""
+
+    id: int
+    vendor_id: int
+    program_type: str
+    is_active: bool
+    stamps_target: int
+    stamps_reward_description: str
+    points_per_currency_unit: int
+    points_rewards: list[dict[str, Any]]
+    require_staff_pin: bool
+    cooldown_minutes: int
+    max_daily_stamps: int
+    pin_policy: pin_service.LockoutPolicy
+    timezone: str
+
+    def find_reward(self, reward_id: str) -> dict[str, Any] | None:
+        return next(
+            (r for r in self.points_rewards or [] if r.get("id") == reward_id and r.get("active", True)),
+            None,
+        )
+
+
+@dataclass(frozen=True)
+class LockedCard:
+    """The card row as read under its lock."""
+
+    id: int
+    stamp_count: int
+    points_balance: int
+    last_stamp_at: datetime | None
+    is_active: bool
+    stamps_today: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a rule decided: the ledger row to write and the card totals it moves."""
+
+    transaction_type: TransactionType
+    stamps_delta: int = 0
+    points_delta: int = 0
+    totals: dict[str, int] = field(default_factory=dict)  # card column -> delta
+    purchase_amount_cents: int | None = None
+    reward_id: str | None = None
+    reward_name: str | None = None
+    voids_transaction_id: int | None = None
+    reason: str | None = None
+    is_stamp: bool = False
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    """The result of a balance change, built from its ledger row so a replay is identical."""
+
+    transaction_id: int
+    card_id: int
+    program_id: int
+    transaction_type: str
+    stamps_delta: int
+    points_delta: int
+    stamp_count: int
+    points_balance: int
+    stamps_target: int
+    purchase_amount_cents: int | None
+    reward_id: str | None
+    reward_name: str | None
+    voids_transaction_id: int | None
+    created_at: datetime
+    replayed: bool = False
+
+    @property
+    def reward_available(self) -> bool:
+        return self.stamp_count >= self.stamps_target
+
+
+def local_day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of the vendor's calendar day containing `now`, DST-aware."""
+    zone = ZoneInfo(timezone)
+    local_date = now.astimezone(zone).date()
+    start = datetime.combine(local_date, time.min, tzinfo=zone)
+    end = datetime.combine(local_date + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(now.tzinfo), end.astimezone(now.tzinfo)
+
+
+def _check_idempotency_key(key: str | None) -> None:
+    if key is not None and not (1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH):
+        raise ValidationError(field="idempotency_key", max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
+
+
+def _read_program(vendor_id: int, staff_pin_id: int | None, idempotency_key: str | None) -> Row:
+    # `== None` would render IS NULL and match every row without a key or PIN: join only on values.
+    replay_id = T.id if idempotency_key is not None else null()
+    query = (
+        select(
+            P.id, P.vendor_id, P.program_type, P.is_active, P.stamps_target,
+            P.stamps_reward_description, P.points_per_currency_unit, P.points_rewards,
+            P.require_staff_pin, P.cooldown_minutes, P.max_daily_stamps,
+            P.pin_max_failed_attempts, P.pin_lockout_minutes, Vendor.timezone,
+            StaffPin.id.label("pin_id"), StaffPin.pin_hash, StaffPin.failed_attempts,
+            StaffPin.locked_until, StaffPin.is_active.label("pin_is_active"),
+            replay_id.label("replay_transaction_id"),
+        )
+        .join(Vendor, Vendor.id == P.vendor_id)
+        .outerjoin(
+            StaffPin,
+            (StaffPin.vendor_id == P.vendor_id)
+            & (StaffPin.id == (staff_pin_id if staff_pin_id is not None else -1)),
+        )
+        .where(P.vendor_id == vendor_id)
+    )
+    if idempotency_key is not None:
+        query = query.outerjoin(T, (T.program_id == P.id) & (T.idempotency_key == idempotency_key))
+    row = db.session.execute(query).first()
+    if row is None:
+        raise LoyaltyProgramNotFound(vendor_id)
+    return row
+
+
+def _rules_from(row: Row) -> ProgramRules:
+    return ProgramRules(
+        id=row.id,
+        vendor_id=row.vendor_id,
+        program_type=str(row.program_type),
+        is_active=row.is_active,
+        stamps_target=row.stamps_target,
+        stamps_reward_description=row.stamps_reward_description,
+        points_per_currency_unit=row.points_per_currency_unit,
+        points_rewards=row.points_rewards or [],
+        require_staff_pin=row.require_staff_pin,
+        cooldown_minutes=row.cooldown_minutes,
+        max_daily_stamps=row.max_daily_stamps,
+        pin_policy=pin_service.LockoutPolicy(row.pin_max_failed_attempts, row.pin_lockout_minutes),
+        timezone=row.timezone,
+    )
+
+
+def _pin_record_from(row: Row) -> pin_service.PinRecord | None:
+    if row.pin_id is None:
+        return None
+    return pin_service.PinRecord(
+        row.pin_id, row.pin_hash, row.failed_attempts, row.locked_until, row.pin_is_active
+    )
+
+
+def _lock_card(rules: ProgramRules, card_id: int, day_start: datetime | None) -> LockedCard:
+    columns = [C.id, C.stamp_count, C.points_balance, C.last_stamp_at, C.is_active]
+    if day_start is not None:
+        stamps_today = (
+            select(func.coalesce(func.sum(T.stamps_delta), 0))
+            .where(
+                T.card_id == C.id,
+                T.transaction_type == TransactionType.STAMP_EARNED,
+                T.created_at >= day_start,
+            )
+            .scalar_subquery()
+        )
+        columns.append(stamps_today.label("stamps_today"))
+    query = select(*columns).where(C.id == card_id, C.program_id == rules.id).with_for_update(of=C)
+    row = db.session.execute(query).first()
+    if row is None:
+        raise LoyaltyCardNotFound(card_id)
+    return LockedCard(
+        id=row.id,
+        stamp_count=row.stamp_count,
+        points_balance=row.points_balance,
+        last_stamp_at=row.last_stamp_at,
+        is_active=row.is_active,
+        stamps_today=row.stamps_today if day_start is not None else 0,
+    )
+
+
+def _write(
+    rules: ProgramRules, card: LockedCard, change: Change, actor: Actor, staff_pin_id: int | None,
+    idempotency_key: str | None, now: datetime,
+) -> int:
+    """Insert the ledger row, move the card's balances and totals; return the new row's id."""
+    stamps_after = card.stamp_count + change.stamps_delta
+    points_after = card.points_balance + change.points_delta
+    ledger_row = {
+        "program_id": rules.id,
+        "card_id": card.id,
+        "transaction_type": change.transaction_type,
+        "stamps_delta": change.stamps_delta,
+        "points_delta": change.points_delta,
+        "stamps_balance_after": stamps_after,
+        "points_balance_after": points_after,
+        "staff_pin_id": staff_pin_id,
+        "user_id": actor.user_id,
+        "purchase_amount_cents": change.purchase_amount_cents,
+        "reward_id": change.reward_id,
+        "reward_name": change.reward_name,
+        "voids_transaction_id": change.voids_transaction_id,
+        "reason": change.reason,
+        "idempotency_key": idempotency_key,
+        "client_ip": (actor.client_ip or None) and actor.client_ip[:45],
+        "user_agent": (actor.user_agent or None) and actor.user_agent[:300],
+        "created_at": now,
+    }
+    card_values: dict[str, Any] = {
+        "stamp_count": stamps_after,
+        "points_balance": points_after,
+        "last_activity_at": now,
+        "updated_at": now,
+    }
+    for column, delta in change.totals.items():
+        card_values[column] = getattr(C, column) + delta
+    if change.is_stamp:
+        card_values["last_stamp_at"] = now
+
+    insert_ledger = insert(T).values(ledger_row).returning(T.id)
+    update_card = update(C).where(C.id == card.id).values(card_values)
+    touch_pin = (
+        update(StaffPin).where(StaffPin.id == staff_pin_id).values(last_used_at=now)
+        if staff_pin_id is not None
+        else None
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One round trip: data-modifying CTEs run in the same statement and snapshot.
+        new_row = insert_ledger.cte("new_ledger_row")
+        statement = update_card.add_cte(new_row).returning(select(new_row.c.id).scalar_subquery())
+        if touch_pin is not None:
+            statement = statement.add_cte(touch_pin.cte("pin_used"))
+        return db.session.execute(statement).scalar_one()
+    transaction_id = db.session.execute(insert_ledger).scalar_one()
+    db.session.execute(update_card)
+    if touch_pin is not None:
+        db.session.execute(touch_pin)
+    return transaction_id
+
+
+def _result_from_ledger(transaction_id: int, stamps_target: int, replayed: bool) -> BalanceChange:
+    tx = db.session.execute(select(T).where(T.id == transaction_id)).scalar_one()
+    return BalanceChange(
+        transaction_id=tx.id,
+        card_id=tx.card_id,
+        program_id=tx.program_id,
+        transaction_type=str(tx.transaction_type),
+        stamps_delta=tx.stamps_delta,
+        points_delta=tx.points_delta,
+        stamp_count=tx.stamps_balance_after,
+        points_balance=tx.points_balance_after,
+        stamps_target=stamps_target,
+        purchase_amount_cents=tx.purchase_amount_cents,
+        reward_id=tx.reward_id,
+        reward_name=tx.reward_name,
+        voids_transaction_id=tx.voids_transaction_id,
+        created_at=tx.created_at,
+        replayed=replayed,
+    )
+
+
+def _replay(
+    transaction_id: int, card_id: int, expected_type: TransactionType, idempotency_key: str,
+    stamps_target: int,
+) -> BalanceChange:
+    """The first result of a retried request, or IdempotencyKeyReused if the key named another."""
+    result = _result_from_ledger(transaction_id, stamps_target, replayed=True)
+    db.session.commit()
+    if result.card_id != card_id or result.transaction_type != expected_type:
+        raise IdempotencyKeyReused(idempotency_key)
+    return result
+
+
+def apply_change(
+    vendor_id: int,
+    card_id: int,
+    transaction_type: TransactionType,
+    decide: Callable[[ProgramRules, LockedCard, datetime], Change],
+    *,
+    actor: Actor,
+    idempotency_key: str | None = None,
+    requires_staff_pin: bool = True,
+    requires_active: bool = True,
+    counts_stamps_today: bool = False,
+    check_program: Callable[[ProgramRules], None] | None = None,
+) -> BalanceChange:
+    """Run one balance change as one transaction and return its result.
+
+    `decide(rules, card, now)` applies the operation's rules to the locked card and returns the
+    Change, or raises a LoyaltyError (nothing is written then). The card row stays locked from the
+    read to the commit, so concurrent operations on one card run one after the other and each sees
+    the previous one's result. A retry with the same `idempotency_key` returns the first result and
+    changes nothing.
+
+    Corrections by an owner pass `requires_staff_pin=False, requires_active=False`.
+
+    Raises LoyaltyProgramNotFound, LoyaltyProgramInactive, LoyaltyCardNotFound, LoyaltyCardInactive,
+    the PIN errors of pin_service.check_pin, IdempotencyKeyReused, and whatever `decide` raises.
+    """
+    _check_idempotency_key(idempotency_key)
+    try:
+        row = _read_program(vendor_id, actor.staff_pin_id, idempotency_key)
+        rules = _rules_from(row)
+        if row.replay_transaction_id is not None:
+            return _replay(
+                row.replay_transaction_id, card_id, transaction_type, idempotency_key,
+                rules.stamps_target,
+            )
+        if requires_active and not rules.is_active:
+            raise LoyaltyProgramInactive(rules.id)
+        if check_program is not None:
+            check_program(rules)
+        staff_pin_id = actor.staff_pin_id
+        if requires_staff_pin and rules.require_staff_pin:
+            db.session.commit()  # hold no transaction (and, on SQLite, no lock) during bcrypt
+            staff_pin_id = pin_service.check_pin(_pin_record_from(row), actor.pin, rules.pin_policy)
+        elif staff_pin_id is not None and row.pin_id is None:
+            staff_pin_id = None  # an unknown PIN id is not recorded when no PIN is required
+
+        now = utcnow()
+        day_start = local_day_bounds(now, rules.timezone)[0] if counts_stamps_today else None
+        card = _lock_card(rules, card_id, day_start)
+        if idempotency_key is not None:
+            earlier = db.session.scalar(
+                select(T.id).where(T.program_id == rules.id, T.idempotency_key == idempotency_key)
+            )
+            if earlier is not None:  # the same retry won the lock first
+                return _replay(earlier, card_id, transaction_type, idempotency_key,
+                               rules.stamps_target)
+        if requires_active and not card.is_active:
+            raise LoyaltyCardInactive(card.id)
+        change = decide(rules, card, now)
+        transaction_id = _write(rules, card, change, actor, staff_pin_id, idempotency_key, now)
+        result = BalanceChange(
+            transaction_id=transaction_id,
+            card_id=card.id,
+            program_id=rules.id,
+            transaction_type=str(change.transaction_type),
+            stamps_delta=change.stamps_delta,
+            points_delta=change.points_delta,
+            stamp_count=card.stamp_count + change.stamps_delta,
+            points_balance=card.points_balance + change.points_delta,
+            stamps_target=rules.stamps_target,
+            purchase_amount_cents=change.purchase_amount_cents,
+            reward_id=change.reward_id,
+            reward_name=change.reward_name,
+            voids_transaction_id=change.voids_transaction_id,
+            created_at=now,
+        )
+        db.session.commit()
+        return result
+    except IntegrityError:
+        db.session.rollback()
+        if idempotency_key is None:
+            raise
+        # A concurrent request with the same key on another card committed first.
+        earlier = db.session.scalar(
+            select(T.id).where(T.program_id == rules.id, T.idempotency_key == idempotency_key)
+        )
+        if earlier is None:
+            raise
+        return _replay(earlier, card_id, transaction_type, idempotency_key, rules.stamps_target)
+    except BaseException:
+        db.session.rollback()
+        raise

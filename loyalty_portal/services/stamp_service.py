@@ -1,0 +1,104 @@
+"""Stamps: adding them under the anti-fraud rules, and redeeming the stamp reward."""
+
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from ..errors import (
+    DailyStampLimit,
+    InsufficientStamps,
+    StampCooldown,
+    ValidationError,
+    WrongProgramType,
+)
+from ..models import ProgramType, TransactionType
+from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change, local_day_bounds
+
+MAX_STAMPS_PER_OPERATION = 10
+
+
+def _require_stamps_program(rules: ProgramRules) -> None:
+    if rules.program_type != ProgramType.STAMPS:
+        raise WrongProgramType(rules.program_type)
+
+
+def add_stamp(
+    vendor_id: int,
+    card_id: int,
+    *,
+    actor: Actor,
+    stamps: int = 1,
+    idempotency_key: str | None = None,
+) -> BalanceChange:
+    """Add `stamps` stamps (one purchase) to a card of the vendor's stamp program.
+
+    Guarantees, checked under the card's row lock so two tablets cannot both pass them:
+    - the staff PIN is verified when the program requires one;
+    - at least `cooldown_minutes` have passed since the card's last stamp (exactly the cooldown
+      is allowed);
+    - the card gets at most `max_daily_stamps` stamps per calendar day in the vendor's time zone.
+
+    Raises StampCooldown (with when it ends), DailyStampLimit, the PIN errors, LoyaltyCardInactive,
+    LoyaltyProgramInactive, WrongProgramType, ValidationError for a bad stamp count.
+    """
+    if not isinstance(stamps, int) or not 1 <= stamps <= MAX_STAMPS_PER_OPERATION:
+        raise ValidationError(
+            _l("Stamps per purchase must be between 1 and %(max)s.", max=MAX_STAMPS_PER_OPERATION),
+            field="stamps",
+        )
+
+    def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
+        if rules.cooldown_minutes and card.last_stamp_at is not None:
+            cooldown_ends = card.last_stamp_at + timedelta(minutes=rules.cooldown_minutes)
+            if now < cooldown_ends:
+                raise StampCooldown(cooldown_ends, rules.cooldown_minutes, now)
+        if card.stamps_today + stamps > rules.max_daily_stamps:
+            resets_at = local_day_bounds(now, rules.timezone)[1]
+            raise DailyStampLimit(rules.max_daily_stamps, card.stamps_today, resets_at, now)
+        return Change(
+            transaction_type=TransactionType.STAMP_EARNED,
+            stamps_delta=stamps,
+            totals={"total_stamps_earned": stamps},
+            is_stamp=True,
+        )
+
+    return apply_change(
+        vendor_id,
+        card_id,
+        TransactionType.STAMP_EARNED,
+        decide,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        counts_stamps_today=True,
+        check_program=_require_stamps_program,
+    )
+
+
+def redeem_reward(
+    vendor_id: int, card_id: int, *, actor: Actor, idempotency_key: str | None = None
+) -> BalanceChange:
+    """Redeem the stamp reward: take `stamps_target` stamps off the card and record the reward.
+
+    Stamps beyond the target stay on the card. Raises InsufficientStamps when the card has fewer
+    than the target, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
+    """
+
+    def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
+        if card.stamp_count < rules.stamps_target:
+            raise InsufficientStamps(card.stamp_count, rules.stamps_target)
+        return Change(
+            transaction_type=TransactionType.STAMP_REWARD_REDEEMED,
+            stamps_delta=-rules.stamps_target,
+            totals={"total_stamps_redeemed": rules.stamps_target, "total_rewards_redeemed": 1},
+            reward_name=rules.stamps_reward_description or None,
+        )
+
+    return apply_change(
+        vendor_id,
+        card_id,
+        TransactionType.STAMP_REWARD_REDEEMED,
+        decide,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        check_program=_require_stamps_program,
+    )

@@ -1,0 +1,205 @@
+"""Corrections and history: voids and adjustments are new ledger rows, never edits."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..errors import TransactionAlreadyVoided, TransactionNotFound, TransactionNotVoidable, ValidationError
+from ..extensions import db
+from ..models import LoyaltyProgram, LoyaltyTransaction, TransactionType
+from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
+
+T = LoyaltyTransaction
+
+# Which lifetime totals a row of each type moved, so a void can move them back.
+_TOTALS_MOVED = {
+    TransactionType.STAMP_EARNED: lambda tx: {"total_stamps_earned": tx.stamps_delta},
+    TransactionType.STAMP_REWARD_REDEEMED: lambda tx: {
+        "total_stamps_redeemed": -tx.stamps_delta,
+        "total_rewards_redeemed": 1,
+    },
+    TransactionType.POINTS_EARNED: lambda tx: {"total_points_earned": tx.points_delta},
+    TransactionType.POINTS_REWARD_REDEEMED: lambda tx: {
+        "total_points_redeemed": -tx.points_delta,
+        "total_rewards_redeemed": 1,
+    },
+    TransactionType.ADJUSTMENT: lambda tx: {},
+}
+
+
+def totals_moved_by(transaction: LoyaltyTransaction) -> dict[str, int]:
+    """Lifetime-total deltas of a ledger row (a void moves back those of the row it cancels)."""
+    return _TOTALS_MOVED[TransactionType(transaction.transaction_type)](transaction)
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= 500:
+        raise ValidationError(_l("Give a reason of 1 to 500 characters."), field="reason")
+    return reason
+
+
+def get_transaction(vendor_id: int, transaction_id: int) -> LoyaltyTransaction:
+    """The vendor's ledger row with that id; another vendor's id is simply not found."""
+    transaction = db.session.scalar(
+        select(T)
+        .join(LoyaltyProgram, LoyaltyProgram.id == T.program_id)
+        .where(T.id == transaction_id, LoyaltyProgram.vendor_id == vendor_id)
+    )
+    if transaction is None:
+        raise TransactionNotFound(transaction_id)
+    return transaction
+
+
+def void_transaction(
+    vendor_id: int, transaction_id: int, reason: str, *, actor: Actor,
+    idempotency_key: str | None = None,
+) -> BalanceChange:
+    """Cancel a ledger row with a new `void` row that reverses its deltas and lifetime totals.
+
+    Raises TransactionNotFound, TransactionNotVoidable (a void itself, or the balance no longer
+    covers the reversal, e.g. earned stamps already redeemed), TransactionAlreadyVoided,
+    ValidationError for a missing reason.
+    """
+    reason = _clean_reason(reason)
+    original = get_transaction(vendor_id, transaction_id)
+    original_type = TransactionType(original.transaction_type)
+    if original_type == TransactionType.VOID:
+        raise TransactionNotVoidable(transaction_id, "is_a_void")
+    totals = {column: -delta for column, delta in totals_moved_by(original).items()}
+
+    def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
+        already = db.session.scalar(select(T.id).where(T.voids_transaction_id == transaction_id))
+        if already is not None:
+            raise TransactionAlreadyVoided(transaction_id)
+        if (
+            card.stamp_count - original.stamps_delta < 0
+            or card.points_balance - original.points_delta < 0
+        ):
+            raise TransactionNotVoidable(transaction_id, "balance_too_low")
+        return Change(
+            transaction_type=TransactionType.VOID,
+            stamps_delta=-original.stamps_delta,
+            points_delta=-original.points_delta,
+            totals=totals,
+            voids_transaction_id=transaction_id,
+            reason=reason,
+            reward_id=original.reward_id,
+            reward_name=original.reward_name,
+        )
+
+    return apply_change(
+        vendor_id,
+        original.card_id,
+        TransactionType.VOID,
+        decide,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        requires_staff_pin=False,
+        requires_active=False,
+    )
+
+
+def adjust_balance(
+    vendor_id: int, card_id: int, *, stamps_delta: int = 0, points_delta: int = 0, reason: str,
+    actor: Actor, idempotency_key: str | None = None,
+) -> BalanceChange:
+    """An owner's manual correction of a card's balances, with a reason; lifetime totals stay.
+
+    Raises ValidationError when nothing changes or a balance would go below zero.
+    """
+    reason = _clean_reason(reason)
+    if stamps_delta == 0 and points_delta == 0:
+        raise ValidationError(_l("An adjustment must change a balance."), field="stamps_delta")
+
+    def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
+        if card.stamp_count + stamps_delta < 0 or card.points_balance + points_delta < 0:
+            raise ValidationError(_l("A balance cannot go below zero."), field="stamps_delta")
+        return Change(
+            transaction_type=TransactionType.ADJUSTMENT,
+            stamps_delta=stamps_delta,
+            points_delta=points_delta,
+            reason=reason,
+        )
+
+    return apply_change(
+        vendor_id,
+        card_id,
+        TransactionType.ADJUSTMENT,
+        decide,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        requires_staff_pin=False,
+        requires_active=False,
+    )
+
+
+def card_history(card_id: int, limit: int = 50, before_id: int | None = None) -> list[LoyaltyTransaction]:
+    """A card's ledger, newest first, in pages of `limit` rows (keyset on the id)."""
+    query = select(T).where(T.card_id == card_id).order_by(T.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(T.id < before_id)
+    return list(db.session.scalars(query))
+
+
+# Audit --------------------------------------------------------------------------------------------
+
+_BALANCE_COLUMNS = (
+    "stamp_count", "points_balance", "total_stamps_earned", "total_stamps_redeemed",
+    "total_points_earned", "total_points_redeemed", "total_rewards_redeemed",
+)
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    card_id: int
+    column: str
+    card_value: int
+    ledger_value: int
+
+
+def verify_ledger(batch_size: int = 2000) -> list[LedgerMismatch]:
+    """Recompute every card's balances and lifetime totals from its ledger and list each value
+    that differs from the card row, and each row whose recorded balances-after break the chain.
+
+    Streams the ledger in card order and keeps only one card's rows, so memory stays small.
+    """
+    from ..models import LoyaltyCard
+
+    expected: dict[int, dict[str, int]] = {}
+    card_rows: dict[int, LoyaltyTransaction] = {}  # the current card's rows, for its voids
+    mismatches: list[LedgerMismatch] = []
+    rows = db.session.execute(
+        select(T).order_by(T.card_id, T.id).execution_options(yield_per=batch_size)
+    ).scalars()
+    for tx in rows:
+        if card_rows and tx.card_id != next(iter(card_rows.values())).card_id:
+            card_rows.clear()
+        sums = expected.setdefault(tx.card_id, dict.fromkeys(_BALANCE_COLUMNS, 0))
+        sums["stamp_count"] += tx.stamps_delta
+        sums["points_balance"] += tx.points_delta
+        if TransactionType(tx.transaction_type) == TransactionType.VOID:
+            original = card_rows.get(tx.voids_transaction_id)
+            moved = {k: -v for k, v in totals_moved_by(original).items()} if original else {}
+        else:
+            moved = totals_moved_by(tx)
+            card_rows[tx.id] = tx
+        for column, delta in moved.items():
+            sums[column] += delta
+        if (tx.stamps_balance_after, tx.points_balance_after) != (
+            sums["stamp_count"], sums["points_balance"]
+        ):
+            mismatches.append(LedgerMismatch(tx.card_id, f"transaction {tx.id} balance_after",
+                                             tx.stamps_balance_after, sums["stamp_count"]))
+    cards = db.session.execute(select(LoyaltyCard.id, *[getattr(LoyaltyCard, c) for c in _BALANCE_COLUMNS]))
+    for card_row in cards:
+        sums = expected.get(card_row.id, dict.fromkeys(_BALANCE_COLUMNS, 0))
+        for column in _BALANCE_COLUMNS:
+            if getattr(card_row, column) != sums[column]:
+                mismatches.append(
+                    LedgerMismatch(card_row.id, column, getattr(card_row, column), sums[column])
+                )
+    db.session.rollback()
+    return mismatches

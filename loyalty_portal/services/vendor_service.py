@@ -1,0 +1,94 @@
+"""Vendors and the people who sign in for them."""
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import bcrypt
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..clock import utcnow
+from ..errors import ConflictError, ValidationError, VendorNotFound
+from ..extensions import db
+from ..models import Role, User, Vendor
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+
+
+def create_vendor(slug: str, name: str, timezone: str = "Europe/Luxembourg",
+                  currency: str = "EUR", default_locale: str = "en") -> Vendor:
+    """Raises ValidationError for a bad slug, name, time zone or currency; ConflictError for a
+    slug already taken."""
+    slug = (slug or "").strip().lower()
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationError(_l("Use lower-case letters, digits and dashes."), field="slug")
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 200:
+        raise ValidationError(_l("Enter a name."), field="name")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_l("Unknown time zone."), field="timezone") from None
+    if not re.fullmatch(r"[A-Z]{3}", currency or ""):
+        raise ValidationError(_l("Use a three-letter currency code."), field="currency")
+    if db.session.scalar(select(Vendor.id).where(Vendor.slug == slug)):
+        raise ConflictError({"slug": slug})
+    vendor = Vendor(slug=slug, name=name, timezone=timezone, currency=currency,
+                    default_locale=default_locale)
+    db.session.add(vendor)
+    db.session.commit()
+    return vendor
+
+
+def get_vendor(vendor_id: int) -> Vendor:
+    vendor = db.session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise VendorNotFound(vendor_id)
+    return vendor
+
+
+def hash_password(password: str) -> str:
+    rounds = current_app.config["PASSWORD_BCRYPT_ROUNDS"]
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+def create_user(email: str, name: str, password: str, role: Role | str,
+                vendor_id: int | None = None, locale: str | None = None) -> User:
+    """Raises ValidationError for a bad e-mail, a short password or a role/vendor mismatch;
+    ConflictError for an e-mail already registered."""
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
+    if len(password or "") < 8:
+        raise ValidationError(_l("A password has at least 8 characters."), field="password")
+    role = Role(role)
+    if (role == Role.ADMIN) != (vendor_id is None):
+        raise ValidationError(_l("Admins have no vendor; owners and staff have one."), field="role")
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise ConflictError({"email": email})
+    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password),
+                role=role, vendor_id=vendor_id, locale=locale)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Takes one bcrypt check either way, so
+    the response time does not tell whether the e-mail exists."""
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    matches = bcrypt.checkpw((password or "").encode(), stored.encode())
+    if user is None or not matches or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(4)).decode()
+
+
+def count_vendors() -> int:
+    return db.session.scalar(select(func.count(Vendor.id)))
