@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from .config import Config
-from .extensions import babel, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -46,9 +46,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine_events(db.engine)
 
+    from . import auth  # noqa: F401  (registers the user loader)
     from .cli import register_cli
+    from .http_errors import register_error_handlers
 
+    csrf.init_app(app)
     register_cli(app)
+    register_error_handlers(app)
     _register_blueprints(app)
     return app
 

@@ -1,0 +1,22 @@
+"""The one place that turns a LoyaltyError into a response: the JSON envelope under /api/, a
+translated message on screens."""
+
+from flask import Flask, request
+
+from .errors import LoyaltyError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(LoyaltyError)
+    def handle_loyalty_error(error: LoyaltyError):
+        if wants_json():
+            from .api.errors import render_json_error
+
+            return render_json_error(error)
+        from .web.errors import render_screen_error
+
+        return render_screen_error(error)
