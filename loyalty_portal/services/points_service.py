@@ -18,7 +18,7 @@ def _require_points_program(rules: ProgramRules) -> None:
 
 
 def points_for_amount(purchase_amount_cents: int, points_per_currency_unit: int) -> int:
-    """Points for a purchase: whole currency units times the rate, rounded down (no floats)."""
+    """Points for a purchase: the amount times the rate, rounded down to a whole point (no floats)."""
     return purchase_amount_cents * points_per_currency_unit // 100
 
 
