@@ -2,10 +2,10 @@
 write one ledger row and the card's new balances in the same transaction, and replay retries.
 
 The rules themselves (cooldown, limits, costs) live in stamp_service and points_service, which
-decide a `Change` and hand it to `apply_change`. The hot path is written with SQLAlchemy Core and
-a handful of round trips: one read of program + PIN + earlier retry, one bcrypt check with no
-transaction open, one locking read of the card, and on PostgreSQL one statement that inserts the
-ledger row and updates the card and the PIN's last use.
+decide a `Change` and hand it to `apply_change`. The hot path runs the fixed statements of
+hot_path_sql in a handful of round trips: one read of program + PIN + earlier retry, one bcrypt
+check with no transaction open, one locking read of the card with today's stamps, and on
+PostgreSQL one statement that inserts the ledger row and updates the card and the PIN's last use.
 """
 
 from collections.abc import Callable
@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, insert, null, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
@@ -27,12 +27,10 @@ from ..errors import (
     ValidationError,
 )
 from ..extensions import db
-from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, StaffPin, Vendor
+from ..models import LoyaltyTransaction
 from ..models.transaction import TransactionType
-from . import pin_service
+from . import hot_path_sql, pin_service
 
-C = LoyaltyCard
-P = LoyaltyProgram
 T = LoyaltyTransaction
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
@@ -142,29 +140,10 @@ def _check_idempotency_key(key: str | None) -> None:
 
 
 def _read_program(vendor_id: int, staff_pin_id: int | None, idempotency_key: str | None) -> Row:
-    # `== None` would render IS NULL and match every row without a key or PIN: join only on values.
-    replay_id = T.id if idempotency_key is not None else null()
-    query = (
-        select(
-            P.id, P.vendor_id, P.program_type, P.is_active, P.stamps_target,
-            P.stamps_reward_description, P.points_per_currency_unit, P.points_rewards,
-            P.require_staff_pin, P.cooldown_minutes, P.max_daily_stamps,
-            P.pin_max_failed_attempts, P.pin_lockout_minutes, Vendor.timezone,
-            StaffPin.id.label("pin_id"), StaffPin.pin_hash, StaffPin.failed_attempts,
-            StaffPin.locked_until, StaffPin.is_active.label("pin_is_active"),
-            replay_id.label("replay_transaction_id"),
-        )
-        .join(Vendor, Vendor.id == P.vendor_id)
-        .outerjoin(
-            StaffPin,
-            (StaffPin.vendor_id == P.vendor_id)
-            & (StaffPin.id == (staff_pin_id if staff_pin_id is not None else -1)),
-        )
-        .where(P.vendor_id == vendor_id)
-    )
-    if idempotency_key is not None:
-        query = query.outerjoin(T, (T.program_id == P.id) & (T.idempotency_key == idempotency_key))
-    row = db.session.execute(query).first()
+    row = db.session.execute(
+        hot_path_sql.READ_PROGRAM,
+        {"vendor_id": vendor_id, "staff_pin_id": staff_pin_id, "idempotency_key": idempotency_key},
+    ).first()
     if row is None:
         raise LoyaltyProgramNotFound(vendor_id)
     return row
@@ -196,31 +175,31 @@ def _pin_record_from(row: Row) -> pin_service.PinRecord | None:
     )
 
 
-def _lock_card(rules: ProgramRules, card_id: int, day_start: datetime | None) -> LockedCard:
-    columns = [C.id, C.stamp_count, C.points_balance, C.last_stamp_at, C.is_active]
-    if day_start is not None:
-        stamps_today = (
-            select(func.coalesce(func.sum(T.stamps_delta), 0))
-            .where(
-                T.card_id == C.id,
-                T.transaction_type == TransactionType.STAMP_EARNED,
-                T.created_at >= day_start,
-            )
-            .scalar_subquery()
-        )
-        columns.append(stamps_today.label("stamps_today"))
-    query = select(*columns).where(C.id == card_id, C.program_id == rules.id).with_for_update(of=C)
-    row = db.session.execute(query).first()
+def _lock_card(
+    rules: ProgramRules, card_id: int, day_start: datetime, idempotency_key: str | None
+) -> tuple[LockedCard, int | None]:
+    """The card under its row lock, with today's stamps and an earlier use of the key."""
+    row = db.session.execute(
+        hot_path_sql.lock_card(db.session.get_bind().dialect.name),
+        {
+            "card_id": card_id,
+            "program_id": rules.id,
+            "day_start": day_start,
+            "stamp_earned": TransactionType.STAMP_EARNED.value,
+            "idempotency_key": idempotency_key,
+        },
+    ).first()
     if row is None:
         raise LoyaltyCardNotFound(card_id)
-    return LockedCard(
+    card = LockedCard(
         id=row.id,
         stamp_count=row.stamp_count,
         points_balance=row.points_balance,
         last_stamp_at=row.last_stamp_at,
         is_active=row.is_active,
-        stamps_today=row.stamps_today if day_start is not None else 0,
+        stamps_today=row.stamps_today,
     )
+    return card, row.replay_transaction_id
 
 
 def _write(
@@ -228,16 +207,15 @@ def _write(
     idempotency_key: str | None, now: datetime,
 ) -> int:
     """Insert the ledger row, move the card's balances and totals; return the new row's id."""
-    stamps_after = card.stamp_count + change.stamps_delta
-    points_after = card.points_balance + change.points_delta
-    ledger_row = {
+    totals = dict.fromkeys(hot_path_sql.CARD_TOTALS, 0) | change.totals
+    params = {
         "program_id": rules.id,
         "card_id": card.id,
-        "transaction_type": change.transaction_type,
+        "transaction_type": change.transaction_type.value,
         "stamps_delta": change.stamps_delta,
         "points_delta": change.points_delta,
-        "stamps_balance_after": stamps_after,
-        "points_balance_after": points_after,
+        "stamps_balance_after": card.stamp_count + change.stamps_delta,
+        "points_balance_after": card.points_balance + change.points_delta,
         "staff_pin_id": staff_pin_id,
         "user_id": actor.user_id,
         "purchase_amount_cents": change.purchase_amount_cents,
@@ -248,37 +226,17 @@ def _write(
         "idempotency_key": idempotency_key,
         "client_ip": (actor.client_ip or None) and actor.client_ip[:45],
         "user_agent": (actor.user_agent or None) and actor.user_agent[:300],
-        "created_at": now,
+        "now": now,
+        "last_stamp_at": now if change.is_stamp else None,
+        **{f"delta_{column}": delta for column, delta in totals.items()},
     }
-    card_values: dict[str, Any] = {
-        "stamp_count": stamps_after,
-        "points_balance": points_after,
-        "last_activity_at": now,
-        "updated_at": now,
-    }
-    for column, delta in change.totals.items():
-        card_values[column] = getattr(C, column) + delta
-    if change.is_stamp:
-        card_values["last_stamp_at"] = now
-
-    insert_ledger = insert(T).values(ledger_row).returning(T.id)
-    update_card = update(C).where(C.id == card.id).values(card_values)
-    touch_pin = (
-        update(StaffPin).where(StaffPin.id == staff_pin_id).values(last_used_at=now)
-        if staff_pin_id is not None
-        else None
-    )
     if db.session.get_bind().dialect.name == "postgresql":
         # One round trip: data-modifying CTEs run in the same statement and snapshot.
-        new_row = insert_ledger.cte("new_ledger_row")
-        statement = update_card.add_cte(new_row).returning(select(new_row.c.id).scalar_subquery())
-        if touch_pin is not None:
-            statement = statement.add_cte(touch_pin.cte("pin_used"))
-        return db.session.execute(statement).scalar_one()
-    transaction_id = db.session.execute(insert_ledger).scalar_one()
-    db.session.execute(update_card)
-    if touch_pin is not None:
-        db.session.execute(touch_pin)
+        return db.session.execute(hot_path_sql.WRITE_CHANGE_POSTGRES, params).scalar_one()
+    transaction_id = db.session.execute(hot_path_sql.INSERT_LEDGER_ROW, params).scalar_one()
+    db.session.execute(hot_path_sql.UPDATE_CARD, params)
+    if staff_pin_id is not None:
+        db.session.execute(hot_path_sql.TOUCH_PIN, params)
     return transaction_id
 
 
@@ -362,15 +320,11 @@ def apply_change(
             staff_pin_id = None  # an unknown PIN id is not recorded when no PIN is required
 
         now = utcnow()
-        day_start = local_day_bounds(now, rules.timezone)[0] if counts_stamps_today else None
-        card = _lock_card(rules, card_id, day_start)
-        if idempotency_key is not None:
-            earlier = db.session.scalar(
-                select(T.id).where(T.program_id == rules.id, T.idempotency_key == idempotency_key)
-            )
-            if earlier is not None:  # the same retry won the lock first
-                return _replay(earlier, card_id, transaction_type, idempotency_key,
-                               rules.stamps_target)
+        # Operations that do not count today's stamps sum an empty range (the index makes it free).
+        day_start = local_day_bounds(now, rules.timezone)[0] if counts_stamps_today else now
+        card, earlier = _lock_card(rules, card_id, day_start, idempotency_key)
+        if earlier is not None:  # the same retry won the lock first
+            return _replay(earlier, card_id, transaction_type, idempotency_key, rules.stamps_target)
         if requires_active and not card.is_active:
             raise LoyaltyCardInactive(card.id)
         change = decide(rules, card, now)

@@ -1,0 +1,245 @@
+"""`make bench`: the stamp hot path against pgbench's floor, on a durable PostgreSQL.
+
+1. pgbench runs the bare transaction (lock card, insert ledger row, update balance): the ceiling.
+2. The service layer (stamp_service.add_stamp with every rule: program and PIN read, cooldown,
+   daily limit in the vendor's time zone, idempotency key, ledger row) in worker processes.
+3. The HTTP API route under gunicorn, driven by wrk: what a point-of-sale integration sees.
+4. A PIN-confirmed stamp at the configured bcrypt cost, where the hash dominates by design.
+
+Each stamp goes to a different card so every rule is checked and passes, as at a busy counter.
+Results are printed and written to docs/performance.md.
+"""
+
+import json
+import multiprocessing
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from pg_test_cluster import temporary_cluster  # noqa: E402
+
+CARDS = 60_000
+CLIENTS = 8
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+PGBENCH_REFERENCE = 4400  # transactions/s measured on this machine kind (shared/TOOLCHAIN.md)
+
+
+def app_for(url: str, **config):
+    from loyalty_portal import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, **config})
+
+
+def prepare(url: str) -> dict:
+    """Schema by migrations; one vendor with a stamp program (no PIN), one with a PIN program;
+    CARDS cards each, inserted in bulk; an API key for the HTTP run."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from loyalty_portal.extensions import db
+    from loyalty_portal.services import pin_service, program_service, vendor_service
+
+    app = app_for(url)
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        fast = vendor_service.create_vendor("bench-fast", "Bench without PIN")
+        pinned = vendor_service.create_vendor("bench-pin", "Bench with PIN")
+        program_service.create_program(fast.id, "stamps", "Fast", require_staff_pin=False,
+                                       stamps_target=10)
+        program_service.create_program(pinned.id, "stamps", "PIN", stamps_target=10)
+        staff = pin_service.create_pin(pinned.id, "Bench", "1234")
+        for program_id in (1, 2):
+            db.session.execute(text(
+                "INSERT INTO customers (vendor_id, name, email, created_at)"
+                " SELECT :vendor, 'Bench ' || g, 'bench' || g || '-' || :vendor || '@example.com', now()"
+                " FROM generate_series(1, :cards) g"
+            ), {"vendor": program_id, "cards": CARDS})
+            db.session.execute(text(
+                "INSERT INTO loyalty_cards (program_id, customer_id, card_number, public_token,"
+                " stamp_count, points_balance, total_stamps_earned, total_stamps_redeemed,"
+                " total_points_earned, total_points_redeemed, total_rewards_redeemed, is_active,"
+                " created_at, updated_at, apple_serial_number, apple_auth_token)"
+                " SELECT :program, c.id, lpad((:program * 1000000 + c.id)::text, 12, '0'),"
+                " md5('t' || c.id), 0, 0, 0, 0, 0, 0, 0, true, now(), now(), md5('s' || c.id), 'x'"
+                " FROM customers c WHERE c.vendor_id = :program"
+            ), {"program": program_id})
+        db.session.commit()
+        api_key = _create_api_key(fast.id)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        first_fast = db.session.scalar(text("SELECT min(id) FROM loyalty_cards WHERE program_id=1"))
+        first_pin = db.session.scalar(text("SELECT min(id) FROM loyalty_cards WHERE program_id=2"))
+        setup = {"fast_vendor": fast.id, "pin_vendor": pinned.id, "staff_pin": staff.id,
+                 "first_fast_card": first_fast, "first_pin_card": first_pin, "api_key": api_key}
+        db.engine.dispose()
+    return setup
+
+
+def _create_api_key(vendor_id: int) -> str | None:
+    from loyalty_portal.services import api_key_service
+
+    return api_key_service.create_key(vendor_id, "bench").secret
+
+
+def reset_ledger(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        conn.execute("TRUNCATE loyalty_transactions")
+        conn.execute("UPDATE loyalty_cards SET stamp_count = 0, total_stamps_earned = 0,"
+                     " last_stamp_at = NULL")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE loyalty_cards")
+
+
+def run_pgbench(cluster) -> float:
+    out = subprocess.run(
+        ["pgbench", "-n", "-c", str(CLIENTS), "-j", "2", "-T", str(SECONDS), "-D", f"cards={CARDS}",
+         "-f", str(ROOT / "benchmarks" / "pgbench_stamp.sql"),
+         "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", cluster.database],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def _service_worker(url, vendor_id, first_card, worker, workers, deadline, pin, staff_pin, queue):
+    from loyalty_portal.services import stamp_service
+    from loyalty_portal.services.ledger import Actor
+
+    app = app_for(url, PIN_BCRYPT_ROUNDS=10)
+    actor = Actor(staff_pin_id=staff_pin, pin=pin, client_ip="127.0.0.1", user_agent="bench")
+    done = 0
+    with app.app_context():
+        card = first_card + worker
+        while time.perf_counter() < deadline:
+            stamp_service.add_stamp(vendor_id, card, actor=actor,
+                                    idempotency_key=f"bench-{worker}-{done}")
+            card += workers
+            done += 1
+    queue.put(done)
+
+
+def run_service(url, vendor_id, first_card, pin=None, staff_pin=None, workers=CLIENTS) -> float:
+    queue = multiprocessing.Queue()
+    deadline = time.perf_counter() + SECONDS + 1
+    processes = [
+        multiprocessing.Process(target=_service_worker, args=(
+            url, vendor_id, first_card, w, workers, deadline, pin, staff_pin, queue))
+        for w in range(workers)
+    ]
+    start = time.perf_counter()
+    for p in processes:
+        p.start()
+    total = sum(queue.get() for _ in processes)
+    for p in processes:
+        p.join()
+    return total / (time.perf_counter() - start)
+
+
+WRK_SCRIPT = """
+local counter = 0
+local first = %(first)d
+request = function()
+  counter = counter + 1
+  local card = first + (counter * %(threads)d + math.random(0, %(threads)d - 1)) %% %(cards)d
+  local body = '{}'
+  return wrk.format('POST', '%(path)s' .. card .. '/stamps', {
+    ['Authorization'] = 'Bearer %(key)s',
+    ['Content-Type'] = 'application/json',
+  }, body)
+end
+"""
+
+
+def run_http(url, setup) -> dict | None:
+    if not setup["api_key"]:
+        return None
+    port = "5099"
+    env = dict(os.environ, DATABASE_URL=url, RATELIMIT_ENABLED="false")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "--log-level",
+         "warning", "wsgi:app"], cwd=ROOT, env=env,
+    )
+    try:
+        time.sleep(3)
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write(WRK_SCRIPT % {"first": setup["first_fast_card"], "threads": 2, "cards": CARDS,
+                                   "path": "/api/v1/vendor/loyalty/cards/", "key": setup["api_key"]})
+        script.close()
+        out = subprocess.run(
+            ["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{SECONDS}s", "-s", script.name,
+             "--latency", f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True,
+        ).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p50 = re.search(r"50%\s+(\S+)", out).group(1)
+        p99 = re.search(r"99%\s+(\S+)", out).group(1)
+        non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return {"rps": rps, "p50": p50, "p99": p99, "errors": int(non_2xx.group(1)) if non_2xx else 0}
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    results = {}
+    with temporary_cluster(database="loyalty_bench", fast=False) as cluster:
+        url = cluster.url
+        setup = prepare(url)
+        results["pgbench"] = run_pgbench(cluster)
+        reset_ledger(url)
+        results["service"] = run_service(url, setup["fast_vendor"], setup["first_fast_card"])
+        reset_ledger(url)
+        results["http"] = run_http(url, setup)
+        reset_ledger(url)
+        results["service_pin"] = run_service(
+            url, setup["pin_vendor"], setup["first_pin_card"], pin="1234",
+            staff_pin=setup["staff_pin"], workers=4,
+        )
+    print(json.dumps(results, indent=2))
+    write_report(results)
+
+
+def write_report(results: dict) -> None:
+    pgbench = results["pgbench"]
+    http = results["http"]
+    rows = [
+        ("pgbench, bare transaction (8 clients)", f"{pgbench:,.0f}/s", "1.00"),
+        ("stamp_service.add_stamp, all rules, 8 processes", f"{results['service']:,.0f}/s",
+         f"{results['service'] / pgbench:.2f}"),
+    ]
+    if http:
+        rows.append((
+            f"POST /api/v1/vendor/loyalty/cards/<id>/stamps, gunicorn 3 workers, wrk 8 connections"
+            f" (p50 {http['p50']}, p99 {http['p99']}, non-2xx {http['errors']})",
+            f"{http['rps']:,.0f}/s", f"{http['rps'] / pgbench:.2f}",
+        ))
+    rows.append(("add_stamp with a staff PIN, bcrypt cost 10, 4 processes",
+                 f"{results['service_pin']:,.0f}/s", f"{results['service_pin'] / pgbench:.2f}"))
+    table = "\n".join(f"| {name} | {rate} | {ratio} |" for name, rate, ratio in rows)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = (
+        f"## Latest run\n\n{stamp}, {platform.node()}, {os.cpu_count()} cores, PostgreSQL with fsync on,"
+        f" {SECONDS} s per measurement, {CARDS:,} cards per program.\n\n"
+        f"| what | throughput | of pgbench |\n|---|---|---|\n{table}\n"
+    )
+    path = ROOT / "docs" / "performance.md"
+    text = path.read_text() if path.exists() else ""
+    marker = "## Latest run"
+    head = text.split(marker)[0] if marker in text else text
+    path.write_text(head.rstrip() + "\n\n" + section)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
