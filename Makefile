@@ -1,0 +1,113 @@
+# Loyalty Portal — the menu. Start here:
+#
+#   make run     serve the app with demo data on http://127.0.0.1:5000 (SQLite under instance/)
+#   make test    the whole suite, once on SQLite and once on a throwaway PostgreSQL
+#
+# Every target installs what it needs first: the virtualenv in .venv (redone only when
+# pyproject.toml changes) and, for tests, the Debian packages postgresql and chromium
+# (scripts/install-system-deps.sh; apt-get only when they are missing).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Extra pytest arguments for both passes, e.g. make test PYTEST_ARGS="-x -k stamp"
+PYTEST_ARGS ?=
+PYTEST := $(BIN)/python -m pytest -o faulthandler_timeout=600
+# Browser tests and API fuzzing exercise the web layer, not the database: SQLite pass only.
+POSTGRES_PASS_MARKERS := not browser and not fuzz
+# Catalogues kept for these locales (English is the source language).
+LOCALES ?= fr de lb
+
+.PHONY: help venv install system-deps compile-translations run test test-sqlite test-postgres \
+	bench screenshots translations lint clean distclean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z -]+:.*## / {printf "  make %-22s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+
+# ----------------------------------------------------------------------------- setup
+
+venv install: $(INSTALLED) ## Create .venv and install the app with its dev tools
+
+$(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 (python3.11 or python3) is required" >&2; exit 1; }
+	@if [ ! -x $(BIN)/python ]; then \
+		echo "Creating $(VENV) with $(PYTHON)"; \
+		$(PYTHON) -m venv $(VENV) || { \
+			rm -rf $(VENV); \
+			PYTHON=$(PYTHON) scripts/install-system-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); \
+		}; \
+	fi
+	$(BIN)/python -m pip install -e '.[dev]'
+	@touch $@
+
+system-deps: ## Install PostgreSQL server binaries and Chromium if missing (apt-get)
+	@scripts/install-system-deps.sh postgresql chromium
+
+compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
+	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
+		$(BIN)/pybabel compile -d translations --statistics; \
+	fi
+
+# ----------------------------------------------------------------------------- everyday
+
+run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000
+	$(FLASK) db upgrade
+	$(FLASK) loyalty demo --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(INSTALLED) system-deps compile-translations ## Both passes: SQLite, then PostgreSQL
+	@sqlite=0; postgres=0; \
+	echo "=== pytest --db=sqlite ==="; \
+	$(PYTEST) --db=sqlite $(PYTEST_ARGS) || sqlite=$$?; \
+	echo "=== pytest --db=postgres -m '$(POSTGRES_PASS_MARKERS)' ==="; \
+	$(PYTEST) --db=postgres -m "$(POSTGRES_PASS_MARKERS)" $(PYTEST_ARGS) || postgres=$$?; \
+	echo "make test: SQLite pass exit $$sqlite, PostgreSQL pass exit $$postgres"; \
+	[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]
+
+test-sqlite: $(INSTALLED) system-deps compile-translations ## Only the SQLite pass
+	$(PYTEST) --db=sqlite $(PYTEST_ARGS)
+
+test-postgres: $(INSTALLED) system-deps compile-translations ## Only the PostgreSQL pass
+	$(PYTEST) --db=postgres -m "$(POSTGRES_PASS_MARKERS)" $(PYTEST_ARGS)
+
+lint: $(INSTALLED) ## ruff check
+	$(BIN)/ruff check .
+
+# ----------------------------------------------------------------------------- occasional
+
+bench: $(INSTALLED) ## Stamp hot path vs pgbench on a durable PostgreSQL; writes docs/performance.md
+	@scripts/install-system-deps.sh postgresql wrk
+	@# Debian keeps pgbench and friends in /usr/lib/postgresql/<version>/bin, off PATH.
+	PATH="$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1):$$PATH" \
+		$(BIN)/python benchmarks/run.py
+
+screenshots: $(INSTALLED) system-deps compile-translations ## Capture the screens (tests marked screenshots)
+	$(PYTEST) tests -m screenshots --db=sqlite --screenshots
+
+translations: $(INSTALLED) ## Extract strings, update (or start) each locale's catalogue, compile
+	@mkdir -p translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project "Loyalty Portal" \
+		-o translations/messages.pot .
+	@for locale in $(LOCALES); do \
+		if [ ! -f translations/$$locale/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel init -i translations/messages.pot -d translations -l $$locale; \
+		fi; \
+	done
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/pybabel compile -d translations --statistics
+
+clean: ## Remove caches, compiled catalogues and test output (keeps .venv and instance/)
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache test-results
+	rm -f translations/*/LC_MESSAGES/*.mo
+
+distclean: clean ## Also remove .venv
+	rm -rf $(VENV)
