@@ -1,11 +1,87 @@
-"""How a refusal looks on a screen: the translated message (an htmx fragment or a flash)."""
+"""How a refusal looks on a screen: the translated message (an htmx fragment or a flash).
 
-from flask import flash, redirect, request
+htmx requests keep the real status code (403 wrong PIN, 423 locked, 429 cooldown, ...) and get
+templates/partials/_error.html. htmx does not swap 4xx/5xx responses by default, so
+static/js/app.js sets `htmx.config.responseHandling` to swap them (still flagged as errors), and
+the response says where the message goes: `HX-Retarget: #messages` (the live region every page has,
+see base.html) with `HX-Reswap: innerHTML`. The form that failed stays on screen, so the cashier can
+correct the PIN and tap again with the same idempotency key.
+
+Plain requests (no JavaScript): a refused form post flashes the message and goes back to the page
+it came from (303); a refused GET renders the error page with the real status.
+"""
+
+import uuid
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from ..errors import LoyaltyError
 
+MESSAGES_TARGET = "#messages"
+
+HTTP_MESSAGES = {
+    400: _l("The request could not be understood. Please try again."),
+    403: _l("You do not have access to this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not possible here."),
+    429: _l("Too many attempts. Please wait a minute and try again."),
+    500: _l("Something went wrong on our side. Please try again."),
+}
+CSRF_MESSAGE = _l("This form has expired. Reload the page and try again.")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
 
 def render_screen_error(error: LoyaltyError):
-    # Placeholder until the screens issue: flash and go back.
-    flash(error.message, "error")
-    return redirect(request.referrer or "/")
+    headers = {}
+    if error.retry_after_seconds is not None:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return _render(error.message, error.status, headers, error_code=error.error_code)
+
+
+def render_http_error_page(error: HTTPException):
+    status = error.code or 500
+    if isinstance(error, CSRFError):
+        message = CSRF_MESSAGE
+    else:
+        message = HTTP_MESSAGES.get(status, HTTP_MESSAGES[500 if status >= 500 else 400])
+    error_id = None
+    if status >= 500:
+        error_id = uuid.uuid4().hex
+        original = getattr(error, "original_exception", None) or error
+        current_app.logger.error(
+            "Unexpected error %s", error_id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+    return _render(str(message), status, {}, error_id=error_id)
+
+
+def _render(message: str, status: int, headers: dict, *, error_code: str | None = None,
+            error_id: str | None = None):
+    if is_htmx():
+        headers.update({"HX-Retarget": MESSAGES_TARGET, "HX-Reswap": "innerHTML"})
+        body = render_template("partials/_error.html", message=message, error_code=error_code,
+                               error_id=error_id)
+        return body, status, headers
+    if request.method in ("GET", "HEAD") or status >= 500:
+        body = render_template("errors/error.html", message=message, status=status,
+                               error_id=error_id)
+        return body, status, headers
+    flash(message, "error")
+    return redirect(_same_site_referrer() or url_for("auth.home"), 303)
+
+
+def _same_site_referrer() -> str | None:
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + ("?" + parts.query if parts.query else "")
