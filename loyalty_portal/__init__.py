@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from .config import Config
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .http_errors import register_error_handlers
 
     csrf.init_app(app)
+    limiter.init_app(app)
     register_cli(app)
     register_error_handlers(app)
     _register_blueprints(app)

@@ -75,6 +75,38 @@ class ValidationError(LoyaltyError):
         return str(self._message) if self._message else str(self.message_template)
 
 
+# Access -----------------------------------------------------------------------------------------
+
+
+class AuthenticationRequired(LoyaltyError):
+    error_code = "AUTHENTICATION_REQUIRED"
+    status = 401
+    message_template = _l("Sign in or send an API key (Authorization: Bearer ...).")
+
+
+class InvalidApiKey(LoyaltyError):
+    error_code = "INVALID_API_KEY"
+    status = 401
+    message_template = _l("This API key is unknown or has been revoked.")
+
+
+class InvalidCredentials(LoyaltyError):
+    error_code = "INVALID_CREDENTIALS"
+    status = 401
+    message_template = _l("Wrong e-mail or password.")
+
+
+class PermissionDenied(LoyaltyError):
+    error_code = "PERMISSION_DENIED"
+    status = 403
+    message_template = _l("Your role does not allow this operation.")
+
+
+class ApiKeyNotFound(NotFoundError):
+    error_code = "API_KEY_NOT_FOUND"
+    message_template = _l("API key not found.")
+
+
 # Programs ---------------------------------------------------------------------------------------
 
 

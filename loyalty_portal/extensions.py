@@ -1,6 +1,8 @@
 """Extensions, created once here and bound to the app in create_app()."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()  # API blueprints authenticate by header and are exempted where registered
+# Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, redis://... in production).
+limiter = Limiter(key_func=get_remote_address)

@@ -1,7 +1,8 @@
-"""The one place that turns a LoyaltyError into a response: the JSON envelope under /api/, a
+"""The one place that turns an error into a response: the JSON envelope under /api/, a
 translated message on screens."""
 
 from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 
 from .errors import LoyaltyError
 
@@ -20,3 +21,12 @@ def register_error_handlers(app: Flask) -> None:
         from .web.errors import render_screen_error
 
         return render_screen_error(error)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException):
+        """Also receives unexpected exceptions as a 500 (unless PROPAGATE_EXCEPTIONS is set)."""
+        if wants_json():
+            from .api.errors import render_http_error
+
+            return render_http_error(error)
+        return error

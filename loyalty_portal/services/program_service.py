@@ -258,6 +258,11 @@ def program_statistics(program_id: int, days: int = 30) -> ProgramStatistics:
     )
 
 
+def vendor_statistics(vendor_id: int, days: int = 30) -> ProgramStatistics:
+    """Statistics of the vendor's own program. Raises LoyaltyProgramNotFound."""
+    return program_statistics(get_program(vendor_id).id, days)
+
+
 def daily_activity(program_ids: list[int] | None, days: int, now: datetime | None = None) -> list[DailyActivity]:
     """Per-day activity over the last `days` days for some programs (None: the whole platform).
     Voids count against nothing here: the series shows what happened at the counter."""
@@ -290,3 +295,88 @@ def daily_activity(program_ids: list[int] | None, days: int, now: datetime | Non
         values = by_day.get(current, (0, 0, 0, 0, 0))
         series.append(DailyActivity(current, *(int(v or 0) for v in values), new_cards.get(current, 0)))
     return series
+
+
+# Owner screens ------------------------------------------------------------------------------------
+
+_LOOK_SETTINGS = (
+    "program_type", "name", "stamps_target", "stamps_reward_description",
+    "points_per_currency_unit", "card_background_color", "card_text_color", "logo_url",
+)
+MIN_TEXT_CONTRAST = 4.5  # WCAG AA for normal text
+
+
+@dataclass(frozen=True)
+class CardLook:
+    """How a program's card would look with some unsaved settings (the setup screen's preview)."""
+
+    vendor_name: str
+    program_type: ProgramType
+    name: str
+    stamps_target: int
+    stamps_reward_description: str
+    points_per_currency_unit: int
+    card_background_color: str
+    card_text_color: str
+    logo_url: str | None
+    contrast_ratio: float
+
+    @property
+    def is_stamps(self) -> bool:
+        return self.program_type == ProgramType.STAMPS
+
+    @property
+    def readable(self) -> bool:
+        return self.contrast_ratio >= MIN_TEXT_CONTRAST
+
+
+def _relative_luminance(colour: str) -> float:
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two #RRGGBB colours, from 1 to 21."""
+    lighter, darker = sorted(
+        (_relative_luminance(foreground), _relative_luminance(background)), reverse=True
+    )
+    return round((lighter + 0.05) / (darker + 0.05), 2)
+
+
+def preview_card_look(vendor_id: int, **changes: Any) -> CardLook:
+    """The vendor's card look with `changes` applied where they are valid; an invalid value
+    (a half-typed colour) keeps the saved one. Nothing is saved. Raises LoyaltyProgramNotFound."""
+    program = get_program(vendor_id)
+    look = {key: getattr(program, key) for key in _LOOK_SETTINGS}
+    for key, value in changes.items():
+        if key not in _LOOK_SETTINGS:
+            continue
+        try:
+            look.update(_validated({key: value}))
+        except ValidationError:
+            pass
+    return CardLook(
+        vendor_name=program.vendor.name,
+        contrast_ratio=contrast_ratio(look["card_text_color"], look["card_background_color"]),
+        **look,
+    )
+
+
+@dataclass(frozen=True)
+class WeeklyCount:
+    week_start: date
+    count: int
+
+
+def new_cards_per_week(daily: list[DailyActivity]) -> list[WeeklyCount]:
+    """New cards in consecutive 7-day blocks ending with the series' last day (a leading
+    partial block is left out, so every bar covers a whole week)."""
+    whole = daily[len(daily) % 7 :]
+    return [
+        WeeklyCount(whole[i].day, sum(day.new_cards for day in whole[i : i + 7]))
+        for i in range(0, len(whole), 7)
+    ]

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from ..errors import TransactionAlreadyVoided, TransactionNotFound, TransactionNotVoidable, ValidationError
 from ..extensions import db
-from ..models import LoyaltyProgram, LoyaltyTransaction, TransactionType
+from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
+from .card_service import get_card
 from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
 
 T = LoyaltyTransaction
@@ -144,6 +145,20 @@ def card_history(card_id: int, limit: int = 50, before_id: int | None = None) ->
     return list(db.session.scalars(query))
 
 
+@dataclass(frozen=True)
+class CardHistory:
+    card: LoyaltyCard
+    transactions: list[LoyaltyTransaction]
+
+
+def card_with_history(vendor_id: int, card_id: int, limit: int = 50,
+                      before_id: int | None = None) -> CardHistory:
+    """The vendor's card and a page of its ledger, newest first. Raises LoyaltyCardNotFound
+    (also for another vendor's card)."""
+    card = get_card(vendor_id, card_id)
+    return CardHistory(card, card_history(card.id, limit, before_id))
+
+
 # Audit --------------------------------------------------------------------------------------------
 
 _BALANCE_COLUMNS = (
@@ -166,7 +181,6 @@ def verify_ledger(batch_size: int = 2000) -> list[LedgerMismatch]:
 
     Streams the ledger in card order and keeps only one card's rows, so memory stays small.
     """
-    from ..models import LoyaltyCard
 
     expected: dict[int, dict[str, int]] = {}
     card_rows: dict[int, LoyaltyTransaction] = {}  # the current card's rows, for its voids
@@ -203,3 +217,27 @@ def verify_ledger(batch_size: int = 2000) -> list[LedgerMismatch]:
                 )
     db.session.rollback()
     return mismatches
+
+
+@dataclass(frozen=True)
+class CardPage:
+    """What the owner's card page shows: the card, one page of its ledger, which of those rows
+    were voided already, and where the next page starts (None: this is the last)."""
+
+    card: LoyaltyCard
+    transactions: list[LoyaltyTransaction]
+    voided_ids: set[int]
+    next_before_id: int | None
+
+
+def card_page(vendor_id: int, card_id: int, limit: int = 50,
+              before_id: int | None = None) -> CardPage:
+    """The vendor's card with a page of its history, in three queries. Raises
+    LoyaltyCardNotFound (also for another vendor's card)."""
+    history = card_with_history(vendor_id, card_id, limit + 1, before_id)
+    rows = history.transactions[:limit]
+    ids = [row.id for row in rows]
+    voided = set(db.session.scalars(select(T.voids_transaction_id).where(
+        T.voids_transaction_id.in_(ids)))) if ids else set()
+    next_before = rows[-1].id if len(history.transactions) > limit else None
+    return CardPage(history.card, rows, voided, next_before)

@@ -1,0 +1,44 @@
+"""/api/v1/admin/loyalty: the platform admin's view across vendors (signed-in admins only)."""
+
+from flask_smorest import Blueprint
+
+from ..services import platform_service
+from . import schemas as s
+from .auth import Access, requires
+
+blp = Blueprint("admin_loyalty", __name__, url_prefix="/api/v1/admin/loyalty",
+                description="Programs across vendors and platform statistics (admins).")
+
+
+@blp.route("/programs", methods=["GET"])
+@requires(Access.ADMIN)
+@blp.arguments(s.AdminProgramQuerySchema, location="query")
+@blp.response(200, s.ProgramSummaryPageSchema)
+def list_programs(query):
+    """Every vendor's program with its card totals; filter, sort (`-` for descending), page."""
+    page, per_page = query["page"], query["per_page"]
+    items, total = platform_service.list_programs(
+        text=query["q"], program_type=query.get("program_type"),
+        is_active=query.get("is_active"), sort=query["sort"], page=page, per_page=per_page,
+    )
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@blp.route("/programs/<id:program_id>/statistics", methods=["GET"])
+@requires(Access.ADMIN)
+@blp.arguments(s.DaysQuerySchema, location="query")
+@blp.response(200, s.ProgramStatisticsSchema)
+@s.error_responses(blp, 404)
+def program_statistics(query, program_id):
+    """One program's totals and per-day activity."""
+    return platform_service.program_statistics(program_id, query["days"])
+
+
+@blp.route("/statistics", methods=["GET"])
+@requires(Access.ADMIN)
+@blp.arguments(s.DaysQuerySchema, location="query")
+@blp.response(200, s.PlatformStatisticsSchema)
+def platform_statistics(query):
+    """Vendors, programs, cards, active cards (30 days), stamps and points issued and redeemed,
+    and per-day activity over the last `days` days (UTC days)."""
+    return platform_service.platform_statistics(query["days"])

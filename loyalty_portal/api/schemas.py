@@ -1,0 +1,479 @@
+"""Request and response schemas: they validate input and produce the OpenAPI document.
+
+Integers in JSON bodies are strict (1.5 and "1" are refused); bodies refuse unknown fields.
+Ranges repeat nothing: they come from the services' own constants.
+"""
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..services import pin_service, points_service, program_service, stamp_service
+from ..services.ledger import MAX_IDEMPOTENCY_KEY_LENGTH
+
+_INT_RANGES = program_service._INT_RANGES
+_TEXT_LIMITS = program_service._TEXT_LIMITS
+
+
+def StrictInt(**kwargs):  # noqa: N802 (reads like a field class)
+    return fields.Integer(strict=True, **kwargs)
+
+
+def _bounded_int(setting: str):
+    low, high = _INT_RANGES[setting]
+    return StrictInt(validate=validate.Range(low, high))
+
+
+def _bounded_text(setting: str):
+    low, high = _TEXT_LIMITS[setting]
+    return fields.String(validate=validate.Length(low, high))
+
+
+class Schema(ma.Schema):
+    pass
+
+
+# Errors and paging --------------------------------------------------------------------------------
+
+
+class ErrorSchema(Schema):
+    error_code = fields.String(required=True, metadata={"example": "STAMP_COOLDOWN"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+def error_responses(blp, *statuses: int):
+    """Declare the error statuses a route can answer with, all in the error envelope."""
+
+    def decorator(view):
+        for status in statuses:
+            view = blp.alt_response(status, schema=ErrorSchema, description="Error")(view)
+        return view
+
+    return decorator
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class PageSchema(Schema):
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class IdempotencyHeaderSchema(Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(1, MAX_IDEMPOTENCY_KEY_LENGTH),
+        metadata={"description": "Retrying with the same key returns the first result unchanged."},
+    )
+
+
+# Programs -----------------------------------------------------------------------------------------
+
+
+class RewardSchema(Schema):
+    id = fields.String(required=True, validate=validate.Regexp(program_service.REWARD_ID_PATTERN))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    points_cost = StrictInt(required=True, validate=validate.Range(1, 1_000_000))
+    active = fields.Boolean(load_default=True)
+
+
+class ProgramSchema(Schema):
+    id = fields.Integer(required=True)
+    vendor_id = fields.Integer(required=True)
+    program_type = fields.String(required=True, metadata={"enum": ["stamps", "points"]})
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    stamps_target = fields.Integer(required=True)
+    stamps_reward_description = fields.String(required=True)
+    points_per_currency_unit = fields.Integer(required=True)
+    points_rewards = fields.List(fields.Nested(RewardSchema), required=True)
+    require_staff_pin = fields.Boolean(required=True)
+    cooldown_minutes = fields.Integer(required=True)
+    max_daily_stamps = fields.Integer(required=True)
+    pin_max_failed_attempts = fields.Integer(required=True)
+    pin_lockout_minutes = fields.Integer(required=True)
+    card_background_color = fields.String(required=True)
+    card_text_color = fields.String(required=True)
+    logo_url = fields.String(required=True, allow_none=True)
+    apple_wallet_enabled = fields.Boolean(required=True)
+    google_wallet_enabled = fields.Boolean(required=True)
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+_COLOUR = validate.Regexp(program_service.COLOUR_PATTERN)
+
+
+class ProgramUpdateSchema(Schema):
+    """Only the fields sent change."""
+
+    name = _bounded_text("name")
+    description = _bounded_text("description")
+    stamps_reward_description = _bounded_text("stamps_reward_description")
+    stamps_target = _bounded_int("stamps_target")
+    points_per_currency_unit = _bounded_int("points_per_currency_unit")
+    cooldown_minutes = _bounded_int("cooldown_minutes")
+    max_daily_stamps = _bounded_int("max_daily_stamps")
+    pin_max_failed_attempts = _bounded_int("pin_max_failed_attempts")
+    pin_lockout_minutes = _bounded_int("pin_lockout_minutes")
+    require_staff_pin = fields.Boolean()
+    apple_wallet_enabled = fields.Boolean()
+    google_wallet_enabled = fields.Boolean()
+    card_background_color = fields.String(validate=_COLOUR)
+    card_text_color = fields.String(validate=_COLOUR)
+    logo_url = fields.String(allow_none=True, validate=validate.Length(max=500))
+    points_rewards = fields.List(fields.Nested(RewardSchema), validate=validate.Length(max=50))
+
+
+class DailyActivitySchema(Schema):
+    day = fields.Date(required=True)
+    stamps_issued = fields.Integer(required=True)
+    stamps_redeemed = fields.Integer(required=True)
+    points_issued = fields.Integer(required=True)
+    points_redeemed = fields.Integer(required=True)
+    rewards_redeemed = fields.Integer(required=True)
+    new_cards = fields.Integer(required=True)
+
+
+class DaysQuerySchema(Schema):
+    days = fields.Integer(load_default=30, validate=validate.Range(1, 366))
+
+
+class ProgramStatisticsSchema(Schema):
+    program_id = fields.Integer(required=True)
+    total_cards = fields.Integer(required=True)
+    active_cards_30_days = fields.Integer(required=True)
+    stamps_issued = fields.Integer(required=True)
+    stamps_redeemed = fields.Integer(required=True)
+    points_issued = fields.Integer(required=True)
+    points_redeemed = fields.Integer(required=True)
+    rewards_redeemed = fields.Integer(required=True)
+    last_activity_at = fields.DateTime(required=True, allow_none=True)
+    daily = fields.List(fields.Nested(DailyActivitySchema), required=True)
+
+
+# Cards and the ledger -----------------------------------------------------------------------------
+
+
+class CustomerSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True)
+    locale = fields.String(required=True, allow_none=True)
+    consent_at = fields.DateTime(required=True, allow_none=True)
+    consent_text_version = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    erased_at = fields.DateTime(required=True, allow_none=True)
+
+
+class ExportedCardSchema(Schema):
+    id = fields.Integer(required=True)
+    program_id = fields.Integer(required=True)
+    card_number = fields.String(required=True)
+    public_token = fields.String(required=True)
+    stamp_count = fields.Integer(required=True)
+    points_balance = fields.Integer(required=True)
+    total_stamps_earned = fields.Integer(required=True)
+    total_stamps_redeemed = fields.Integer(required=True)
+    total_points_earned = fields.Integer(required=True)
+    total_points_redeemed = fields.Integer(required=True)
+    total_rewards_redeemed = fields.Integer(required=True)
+    last_stamp_at = fields.DateTime(required=True, allow_none=True)
+    last_activity_at = fields.DateTime(required=True, allow_none=True)
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CardSchema(ExportedCardSchema):
+    customer = fields.Nested(CustomerSchema, required=True)
+
+
+class TransactionSchema(Schema):
+    id = fields.Integer(required=True)
+    card_id = fields.Integer(required=True)
+    transaction_type = fields.String(required=True)
+    stamps_delta = fields.Integer(required=True)
+    points_delta = fields.Integer(required=True)
+    stamps_balance_after = fields.Integer(required=True)
+    points_balance_after = fields.Integer(required=True)
+    staff_pin_id = fields.Integer(required=True, allow_none=True)
+    purchase_amount_cents = fields.Integer(required=True, allow_none=True)
+    reward_id = fields.String(required=True, allow_none=True)
+    reward_name = fields.String(required=True, allow_none=True)
+    voids_transaction_id = fields.Integer(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CardPageSchema(PageSchema):
+    items = fields.List(fields.Nested(CardSchema), required=True)
+
+
+class CardSearchQuerySchema(PageQuerySchema):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class LookupQuerySchema(Schema):
+    q = fields.String(required=True, validate=validate.Length(1, 300),
+                      metadata={"description": "Card number, QR token or card link, e-mail or phone."})
+
+
+class HistoryQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    before_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
+                               metadata={"description": "Next page: the last id of this page."})
+
+
+class CardDetailSchema(Schema):
+    card = fields.Nested(CardSchema, required=True)
+    transactions = fields.List(fields.Nested(TransactionSchema), required=True)
+
+
+class CardUpdateSchema(Schema):
+    is_active = fields.Boolean(required=True)
+
+
+class StaffPinFieldsSchema(Schema):
+    staff_pin_id = StrictInt(validate=validate.Range(1, 2**31 - 1),
+                             metadata={"description": "Who confirms (their PIN id)."})
+    pin = fields.String(validate=validate.Length(1, 8), metadata={"description": "Their PIN."})
+
+
+class AddStampSchema(StaffPinFieldsSchema):
+    stamps = StrictInt(load_default=1,
+                       validate=validate.Range(1, stamp_service.MAX_STAMPS_PER_OPERATION))
+
+
+class EarnPointsSchema(StaffPinFieldsSchema):
+    purchase_amount_cents = StrictInt(
+        required=True, validate=validate.Range(1, points_service.MAX_PURCHASE_AMOUNT_CENTS)
+    )
+
+
+class RedeemPointsSchema(StaffPinFieldsSchema):
+    reward_id = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+class VoidSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class BalanceChangeSchema(Schema):
+    """Built from the ledger row, so a replayed request returns exactly this body again."""
+
+    transaction_id = fields.Integer(required=True)
+    card_id = fields.Integer(required=True)
+    program_id = fields.Integer(required=True)
+    transaction_type = fields.String(required=True)
+    stamps_delta = fields.Integer(required=True)
+    points_delta = fields.Integer(required=True)
+    stamp_count = fields.Integer(required=True)
+    points_balance = fields.Integer(required=True)
+    stamps_target = fields.Integer(required=True)
+    reward_available = fields.Boolean(required=True)
+    purchase_amount_cents = fields.Integer(required=True, allow_none=True)
+    reward_id = fields.String(required=True, allow_none=True)
+    reward_name = fields.String(required=True, allow_none=True)
+    voids_transaction_id = fields.Integer(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+# Staff PINs and API keys --------------------------------------------------------------------------
+
+_PIN = fields.String(required=True, validate=validate.Regexp(pin_service.PIN_PATTERN),
+                     metadata={"description": "4 to 8 digits."})
+_NAME = fields.String(required=True, validate=validate.Length(1, 100))
+
+
+class StaffPinSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+    failed_attempts = fields.Integer(required=True)
+    locked_until = fields.DateTime(required=True, allow_none=True)
+    last_used_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class StaffPinListQuerySchema(Schema):
+    include_inactive = fields.Boolean(load_default=False)
+
+
+class StaffPinCreateSchema(Schema):
+    name = _NAME
+    pin = _PIN
+
+
+class StaffPinRenameSchema(Schema):
+    name = _NAME
+
+
+class StaffPinChangeSchema(Schema):
+    pin = _PIN
+
+
+class ApiKeySchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    key_prefix = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    last_used_at = fields.DateTime(required=True, allow_none=True)
+    revoked_at = fields.DateTime(required=True, allow_none=True)
+
+
+class ApiKeyCreateSchema(Schema):
+    name = _NAME
+
+
+class ApiKeyCreatedSchema(Schema):
+    api_key = fields.Nested(ApiKeySchema, required=True)
+    key = fields.String(required=True, attribute="secret",
+                        metadata={"description": "Shown once; store it safely."})
+
+
+# Customers' data ----------------------------------------------------------------------------------
+
+
+class AppleDeviceSchema(Schema):
+    device_library_identifier = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CardRecordSchema(Schema):
+    card = fields.Nested(ExportedCardSchema, required=True)
+    transactions = fields.List(fields.Nested(TransactionSchema), required=True)
+    apple_devices = fields.List(fields.Nested(AppleDeviceSchema), required=True)
+
+
+class CustomerExportSchema(Schema):
+    customer = fields.Nested(CustomerSchema, required=True)
+    cards = fields.List(fields.Nested(CardRecordSchema), required=True)
+
+
+class ExportQuerySchema(Schema):
+    date_from = fields.Date(required=True, data_key="from", metadata={"example": "2026-11-01"})
+    date_to = fields.Date(required=True, data_key="to", metadata={"example": "2026-11-30"})
+
+
+# Admin ----------------------------------------------------------------------------------------------
+
+
+class AdminProgramQuerySchema(PageQuerySchema):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    program_type = fields.String(validate=validate.OneOf(["stamps", "points"]))
+    is_active = fields.Boolean()
+    sort = fields.String(
+        load_default="name",
+        validate=validate.OneOf([f"{d}{k}" for k in ("name", "vendor", "created_at", "total_cards",
+                                                      "last_activity_at") for d in ("", "-")]),
+    )
+
+
+class ProgramSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    vendor_id = fields.Integer(required=True)
+    vendor_slug = fields.String(required=True)
+    vendor_name = fields.String(required=True)
+    program_type = fields.String(required=True)
+    name = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    total_cards = fields.Integer(required=True)
+    active_cards_30_days = fields.Integer(required=True)
+    stamps_issued = fields.Integer(required=True)
+    points_issued = fields.Integer(required=True)
+    rewards_redeemed = fields.Integer(required=True)
+    last_activity_at = fields.DateTime(required=True, allow_none=True)
+
+
+class ProgramSummaryPageSchema(PageSchema):
+    items = fields.List(fields.Nested(ProgramSummarySchema), required=True)
+
+
+class PlatformStatisticsSchema(Schema):
+    vendors = fields.Integer(required=True)
+    programs = fields.Integer(required=True)
+    active_programs = fields.Integer(required=True)
+    cards = fields.Integer(required=True)
+    active_cards_30_days = fields.Integer(required=True)
+    stamps_issued = fields.Integer(required=True)
+    stamps_redeemed = fields.Integer(required=True)
+    points_issued = fields.Integer(required=True)
+    points_redeemed = fields.Integer(required=True)
+    rewards_redeemed = fields.Integer(required=True)
+    daily = fields.List(fields.Nested(DailyActivitySchema), required=True)
+
+
+# Public -------------------------------------------------------------------------------------------
+
+
+class PublicRewardSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    points_cost = fields.Integer(required=True)
+
+
+class PublicProgramSchema(Schema):
+    vendor_slug = fields.String(required=True, attribute="vendor.slug")
+    vendor_name = fields.String(required=True, attribute="vendor.name")
+    currency = fields.String(required=True, attribute="vendor.currency")
+    program_type = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    stamps_target = fields.Integer(required=True)
+    stamps_reward_description = fields.String(required=True)
+    points_per_currency_unit = fields.Integer(required=True)
+    rewards = fields.List(fields.Nested(PublicRewardSchema), required=True,
+                          attribute="active_rewards")
+    card_background_color = fields.String(required=True)
+    card_text_color = fields.String(required=True)
+    logo_url = fields.String(required=True, allow_none=True)
+
+
+class EnrolSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    email = fields.String(validate=validate.Length(max=254))
+    phone = fields.String(validate=validate.Length(max=32))
+    locale = fields.String(validate=validate.Length(max=10))
+    consent = fields.Boolean(required=True, metadata={"description": "Accepts the privacy notice."})
+
+
+class WalletLinksSchema(Schema):
+    card_url = fields.String(required=True)
+    apple_wallet_url = fields.String(required=True, allow_none=True)
+    google_wallet_url = fields.String(required=True, allow_none=True)
+
+
+class PublicCardSchema(Schema):
+    card_number = fields.String(required=True)
+    public_token = fields.String(required=True)
+    customer_name = fields.String(required=True, attribute="customer.name")
+    program = fields.Nested(PublicProgramSchema, required=True)
+    stamp_count = fields.Integer(required=True)
+    points_balance = fields.Integer(required=True)
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+# Session ------------------------------------------------------------------------------------------
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+    password = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class SessionSchema(Schema):
+    user_id = fields.Integer(required=True, attribute="id")
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    vendor_id = fields.Integer(required=True, allow_none=True)
+    csrf_token = fields.String(required=True, metadata={
+        "description": "Send as X-CSRFToken with POST, PUT, PATCH and DELETE on this session."})

@@ -1,0 +1,81 @@
+"""CSV export of a vendor's ledger for a date range (for bookkeeping and spreadsheets)."""
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, StaffPin, Vendor
+from . import vendor_service
+
+MAX_EXPORT_DAYS = 366
+COLUMNS = (
+    "transaction_id", "created_at_utc", "created_at_local", "card_number", "transaction_type",
+    "stamps_delta", "points_delta", "stamps_balance_after", "points_balance_after",
+    "purchase_amount_cents", "reward_id", "reward_name", "staff_name", "voids_transaction_id",
+    "reason",
+)
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value: str | None) -> str:
+    value = value or ""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def local_range_bounds(vendor: Vendor, date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """UTC start of `date_from` and end of `date_to` (inclusive) as days in the vendor's zone."""
+    start = datetime.combine(date_from, time.min, tzinfo=vendor.zone)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=vendor.zone)
+    return start, end
+
+
+def transactions_csv(vendor_id: int, date_from: date, date_to: date) -> str:
+    """The vendor's ledger rows from `date_from` to `date_to` inclusive, days counted in the
+    vendor's time zone, oldest first, as CSV with a header row. No customer data is included
+    (cards appear by number). Raises ValidationError for a reversed or too long range."""
+    if date_to < date_from:
+        raise ValidationError(_l("The end date is before the start date."), field="to")
+    if (date_to - date_from).days >= MAX_EXPORT_DAYS:
+        raise ValidationError(
+            _l("Export at most %(days)s days at a time.", days=MAX_EXPORT_DAYS), field="to"
+        )
+    vendor = vendor_service.get_vendor(vendor_id)
+    start, end = local_range_bounds(vendor, date_from, date_to)
+    tx = LoyaltyTransaction
+    rows = db.session.execute(
+        select(tx, LoyaltyCard.card_number, StaffPin.name)
+        .join(LoyaltyProgram, LoyaltyProgram.id == tx.program_id)
+        .join(LoyaltyCard, LoyaltyCard.id == tx.card_id)
+        .outerjoin(StaffPin, StaffPin.id == tx.staff_pin_id)
+        .where(LoyaltyProgram.vendor_id == vendor_id, tx.created_at >= start, tx.created_at < end)
+        .order_by(tx.created_at, tx.id)
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row, card_number, staff_name in rows:
+        writer.writerow([
+            row.id,
+            row.created_at.isoformat(),
+            row.created_at.astimezone(vendor.zone).isoformat(),
+            card_number,
+            str(row.transaction_type),
+            row.stamps_delta,
+            row.points_delta,
+            row.stamps_balance_after,
+            row.points_balance_after,
+            "" if row.purchase_amount_cents is None else row.purchase_amount_cents,
+            _text_cell(row.reward_id),
+            _text_cell(row.reward_name),
+            _text_cell(staff_name),
+            row.voids_transaction_id or "",
+            _text_cell(row.reason),
+        ])
+    db.session.commit()
+    return out.getvalue()
