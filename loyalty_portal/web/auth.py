@@ -17,7 +17,7 @@ from ..services import vendor_service
 bp = Blueprint("auth", __name__)
 
 # Each role's start page (the owner and admin screens live in their own blueprints).
-ROLE_HOME = {Role.ADMIN: "/admin", Role.OWNER: "/vendor", Role.STAFF: "/cashier"}
+ROLE_HOME = {Role.ADMIN: "/admin", Role.OWNER: "/vendor", Role.STAFF: "/cashier/"}
 
 
 class LoginForm(FlaskForm):

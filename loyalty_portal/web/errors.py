@@ -15,11 +15,12 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_time, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import LoyaltyError
+from ..errors import InvalidStaffPin, LoyaltyError, StaffPinLocked, StampCooldown
 
 MESSAGES_TARGET = "#messages"
 
@@ -42,7 +43,26 @@ def render_screen_error(error: LoyaltyError):
     headers = {}
     if error.retry_after_seconds is not None:
         headers["Retry-After"] = str(error.retry_after_seconds)
-    return _render(error.message, error.status, headers, error_code=error.error_code)
+    return _render(screen_message(error), error.status, headers, error_code=error.error_code)
+
+
+def screen_message(error: LoyaltyError) -> str:
+    """The refusal in the cashier's words: plurals, and times in the vendor's zone and locale
+    (flask_babel's time zone is the signed-in user's vendor's, see i18n.select_timezone)."""
+    if isinstance(error, InvalidStaffPin):
+        return ngettext("Wrong PIN. %(num)s attempt left.", "Wrong PIN. %(num)s attempts left.",
+                        error.details["remaining_attempts"])
+    if isinstance(error, StaffPinLocked):
+        return gettext("This PIN is locked until %(time)s after too many wrong attempts. "
+                       "The owner can unlock it sooner.",
+                       time=format_time(error.locked_until, "short"))
+    if isinstance(error, StampCooldown):
+        return ngettext(
+            "Too soon for another stamp on this card: wait %(num)s more minute (until %(time)s).",
+            "Too soon for another stamp on this card: wait %(num)s more minutes (until %(time)s).",
+            error.details["minutes_left"], time=format_time(error.cooldown_ends, "short"),
+        )
+    return error.message
 
 
 def render_http_error_page(error: HTTPException):

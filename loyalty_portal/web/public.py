@@ -1,10 +1,102 @@
-"""Customer pages, no account needed: join a program, see one's card, recover a lost link."""
+"""Customer pages, no account needed: join a program, see one's card, recover a lost link.
 
-from flask import Blueprint, render_template
+They work without JavaScript: plain forms and links only.
+"""
+
+import segno
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import BooleanField, EmailField, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..errors import LoyaltyCardAlreadyExists, ValidationError
+from ..extensions import limiter
+from ..i18n import SUPPORTED_LOCALES
+from ..services import card_service, program_service, transaction_service
+from .navigation import LANGUAGE_NAMES
 
 bp = Blueprint("public", __name__)
+
+HISTORY_ROWS = 30
+
+
+class JoinForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254)],
+                       render_kw={"autocomplete": "email", "autocapitalize": "none"})
+    phone = TelField(_l("Phone number"), validators=[Optional(), Length(max=32)],
+                     render_kw={"autocomplete": "tel"})
+    locale = SelectField(_l("Language"), choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES])
+    consent = BooleanField(_l("I accept the privacy notice"))
+
+
+def _enrol_limit() -> str:
+    return current_app.config["ENROL_RATE_LIMIT"]
+
+
+@bp.route("/join/<vendor_slug>", methods=["GET", "POST"])
+@limiter.limit(_enrol_limit, methods=["POST"])
+def join(vendor_slug: str):
+    program = program_service.get_public_program(vendor_slug)
+    form = JoinForm()
+    if not form.is_submitted():
+        form.locale.data = str(get_locale())
+    if form.validate_on_submit():
+        # The service owns the rules; its refusals are shown on the form, beside the field they
+        # concern, so nothing the customer typed is lost (the one place a view catches errors).
+        try:
+            enrolment = card_service.enrol_by_vendor_slug(
+                vendor_slug, name=form.name.data, email=form.email.data, phone=form.phone.data,
+                locale=form.locale.data, consent=form.consent.data,
+            )
+        except LoyaltyCardAlreadyExists:
+            return render_template("public/already_enrolled.html", program=program), 409
+        except ValidationError as error:
+            field = getattr(form, error.details.get("field", ""), None) or form.name
+            field.errors = [*field.errors, error.message]
+        else:
+            session["locale"] = form.locale.data
+            return redirect(url_for("public.card", public_token=enrolment.card.public_token), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("public/join.html", form=form, program=program), status
+
+
+@bp.get("/card/<public_token>")
+def card(public_token: str):
+    found = card_service.get_card_by_public_token(public_token)
+    return render_template(
+        "public/card.html",
+        card=found,
+        program=found.program,
+        qr_code=_qr_svg(found.public_token),
+        wallet=card_service.wallet_links(public_token),
+        history=transaction_service.card_history(found.id, limit=HISTORY_ROWS),
+    )
+
+
+def _qr_svg(public_token: str) -> Markup:
+    """The card's QR code as inline SVG (no style attribute, so the CSP allows it)."""
+    qr = segno.make(public_token, error="m")
+    return Markup(qr.svg_inline(scale=4, omitsize=True, title=str(_l("QR code of your card"))))
+
+
+@bp.get("/lost-card")
+def lost_card():
+    return render_template("public/lost_card.html")
 
 
 @bp.get("/privacy")
 def privacy():
     return render_template("public/privacy.html")
+
+
+@bp.get("/theme/<int:program_id>.css")
+def theme(program_id: int):
+    """A program's card colours as a stylesheet (the CSP allows no inline style)."""
+    program = program_service.get_program_by_id(program_id)
+    css = render_template("public/theme.css", program=program)
+    return css, 200, {"Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=300"}
