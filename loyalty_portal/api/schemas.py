@@ -32,6 +32,13 @@ class Schema(ma.Schema):
     pass
 
 
+class ComputedList(fields.List):
+    """A list read from a method of the object (e.g. `program.active_rewards()`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value() if callable(value) else value, attr, obj, **kwargs)
+
+
 # Errors and paging --------------------------------------------------------------------------------
 
 
@@ -429,8 +436,8 @@ class PublicProgramSchema(Schema):
     stamps_target = fields.Integer(required=True)
     stamps_reward_description = fields.String(required=True)
     points_per_currency_unit = fields.Integer(required=True)
-    rewards = fields.List(fields.Nested(PublicRewardSchema), required=True,
-                          attribute="active_rewards")
+    rewards = ComputedList(fields.Nested(PublicRewardSchema), required=True,
+                           attribute="active_rewards")
     card_background_color = fields.String(required=True)
     card_text_color = fields.String(required=True)
     logo_url = fields.String(required=True, allow_none=True)
