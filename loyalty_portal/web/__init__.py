@@ -17,12 +17,12 @@ CONTENT_SECURITY_POLICY = (
 
 def register_web(app: Flask) -> None:
     """Register the screens' blueprints and their error handlers."""
-    from . import auth, cashier, public
+    from . import admin, auth, cashier, public, vendor
     from .errors import render_http_error_page
     from .formatting import register_formatting
     from .navigation import register_navigation
 
-    for module in (auth, cashier, public):
+    for module in (auth, cashier, public, vendor, admin):
         app.register_blueprint(module.bp)
     register_formatting(app)
     register_navigation(app)

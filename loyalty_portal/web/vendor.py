@@ -1,0 +1,330 @@
+"""Owner screens: program setup with a live card preview, staff PINs, cards and their history,
+voids, statistics, CSV export, API keys and the enrolment poster. An owner sees only their own
+vendor (current_user.vendor_id): every service call is scoped by it, so another vendor's id is
+simply not found (404)."""
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import roles_required
+from ..clock import utcnow
+from ..errors import ValidationError
+from ..models import Role
+from ..services import (
+    api_key_service,
+    card_service,
+    export_service,
+    pin_service,
+    program_service,
+    transaction_service,
+)
+from ..services.ledger import Actor
+from .errors import is_htmx
+from .vendor_forms import (
+    ApiKeyForm,
+    ChangePinForm,
+    ExportForm,
+    ProgramForm,
+    RenamePinForm,
+    StaffPinForm,
+    VoidForm,
+    new_reward_row,
+)
+
+bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+
+CARDS_PER_PAGE = 25
+HISTORY_PAGE = 50
+STATISTICS_DAYS = 84  # twelve whole weeks for the weekly chart; the daily charts show the last 30
+
+
+@bp.before_request
+@roles_required(Role.OWNER)
+def owners_only():
+    """Every screen here is the owner's (a staff terminal gets 403, nobody signed in the login)."""
+
+
+def _vendor_id() -> int:
+    return current_user.vendor_id
+
+
+def wants_fragment() -> bool:
+    """An htmx swap wants the fragment; htmx restoring a page from history wants all of it."""
+    return is_htmx() and not request.headers.get("HX-History-Restore-Request")
+
+
+def _page(template: str, fragment: str | None = None, status: int = 200, **context):
+    """The fragment for an htmx request, the whole page otherwise."""
+    name = fragment if fragment and wants_fragment() else template
+    return render_template(f"vendor/{name}.html", **context), status
+
+
+def _submitted(form, service_call, *args, **kwargs):
+    """Run a form's one service call. A ValidationError is shown next to the field it names and
+    gives None; every other refusal goes to the app's error handler."""
+    try:
+        return service_call(*args, **kwargs)
+    except ValidationError as error:
+        form.show_error(error)
+        return None
+
+
+@bp.context_processor
+def moment():
+    return {"now": utcnow()}
+
+
+def _done(message: str, endpoint: str, **values):
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values), 303)
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user.id, client_ip=request.remote_addr,
+                 user_agent=(request.user_agent.string or "")[:300] or None)
+
+
+# Dashboard ----------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard():
+    statistics = program_service.vendor_statistics(_vendor_id(), days=30)
+    return _page("dashboard", statistics=statistics, program=program_service.get_program(_vendor_id()))
+
+
+# Program setup ------------------------------------------------------------------------------------
+
+
+@bp.route("/program", methods=["GET", "POST"])
+def program():
+    saved = program_service.get_program(_vendor_id())
+    form = ProgramForm(data=ProgramForm.data_of(saved))
+    status = 200
+    if request.method == "POST":
+        if _submitted(form, program_service.update_program, _vendor_id(), **form.changes()):
+            return _done(_("The program is saved."), ".program")
+        status = 422
+    look = program_service.preview_card_look(_vendor_id(), **form.changes())
+    return _page("program", form=form, look=look, status=status)
+
+
+@bp.post("/program/preview")
+def program_preview():
+    """The card as it would look with the form's unsaved values (htmx, on every input)."""
+    form = ProgramForm()
+    look = program_service.preview_card_look(_vendor_id(), **form.changes())
+    return _page("program", "_card_preview", form=form, look=look)
+
+
+@bp.get("/program/rewards/row")
+def reward_row():
+    """One more empty row for the rewards catalogue (htmx appends it)."""
+    index = request.args.get("index", 0, type=int)
+    return render_template("vendor/_reward_row.html", row=new_reward_row(index), index=index,
+                           added=True)
+
+
+@bp.get("/program/rewards/removed")
+def reward_row_removed():
+    """htmx replaces a removed row with this nothing; the catalogue is saved with the form."""
+    return ""
+
+
+# Staff PINs ---------------------------------------------------------------------------------------
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+def staff():
+    form = StaffPinForm()
+    status = 200
+    if request.method == "POST":
+        created = _submitted(form, pin_service.create_pin, _vendor_id(), form.name.data, form.pin.data)
+        if created and not is_htmx():
+            return _done(_("%(name)s can now use their PIN.", name=created.name), ".staff")
+        if created:
+            flash(_("%(name)s can now use their PIN.", name=created.name), "success")
+            form = StaffPinForm(formdata=None)
+        else:
+            status = 422
+    pins = pin_service.list_pins(_vendor_id(), include_inactive=True)
+    return _page("staff", "_staff", status=status, form=form, pins=pins)
+
+
+@bp.get("/staff/<int:staff_pin_id>")
+def staff_pin(staff_pin_id: int):
+    staff_pin = pin_service.get_pin(_vendor_id(), staff_pin_id)
+    return _page("staff_pin", staff_pin=staff_pin, rename_form=RenamePinForm(obj=staff_pin),
+                 pin_form=ChangePinForm())
+
+
+@bp.post("/staff/<int:staff_pin_id>/name")
+def rename_staff_pin(staff_pin_id: int):
+    form = RenamePinForm()
+    if _submitted(form, pin_service.rename_pin, _vendor_id(), staff_pin_id, form.name.data):
+        return _done(_("The name is changed."), ".staff_pin", staff_pin_id=staff_pin_id)
+    staff_pin = pin_service.get_pin(_vendor_id(), staff_pin_id)
+    return _page("staff_pin", status=422, staff_pin=staff_pin, rename_form=form,
+                 pin_form=ChangePinForm(formdata=None))
+
+
+@bp.post("/staff/<int:staff_pin_id>/pin")
+def change_staff_pin(staff_pin_id: int):
+    form = ChangePinForm()
+    if _submitted(form, pin_service.change_pin, _vendor_id(), staff_pin_id, form.pin.data):
+        return _done(_("The new PIN works from now on."), ".staff_pin", staff_pin_id=staff_pin_id)
+    staff_pin = pin_service.get_pin(_vendor_id(), staff_pin_id)
+    return _page("staff_pin", status=422, staff_pin=staff_pin,
+                 rename_form=RenamePinForm(formdata=None, obj=staff_pin), pin_form=form)
+
+
+@bp.post("/staff/<int:staff_pin_id>/unlock")
+def unlock_staff_pin(staff_pin_id: int):
+    staff_pin = pin_service.unlock_pin(_vendor_id(), staff_pin_id)
+    if is_htmx():
+        return render_template("vendor/_staff_row.html", staff_pin=staff_pin)
+    return _done(_("%(name)s's PIN is unlocked.", name=staff_pin.name), ".staff")
+
+
+@bp.post("/staff/<int:staff_pin_id>/deactivate")
+def deactivate_staff_pin(staff_pin_id: int):
+    staff_pin = pin_service.deactivate_pin(_vendor_id(), staff_pin_id)
+    if is_htmx():
+        return render_template("vendor/_staff_row.html", staff_pin=staff_pin)
+    return _done(_("%(name)s's PIN no longer works.", name=staff_pin.name), ".staff")
+
+
+# Cards --------------------------------------------------------------------------------------------
+
+
+@bp.get("/cards")
+def cards():
+    query = request.args.get("q", "").strip()[:200]
+    page = max(1, request.args.get("page", 1, type=int))
+    found, total = card_service.search_cards(
+        _vendor_id(), query, limit=CARDS_PER_PAGE, offset=(page - 1) * CARDS_PER_PAGE
+    )
+    pages = max(1, -(-total // CARDS_PER_PAGE))
+    return _page("cards", "_cards", cards=found, total=total, query=query, page=page, pages=pages,
+                 program=program_service.get_program(_vendor_id()))
+
+
+@bp.get("/cards/<int:card_id>")
+def card(card_id: int):
+    before = request.args.get("before", type=int)
+    page = transaction_service.card_page(_vendor_id(), card_id, HISTORY_PAGE, before)
+    fragment = "_history_rows" if before else None
+    return _page("card", fragment, page=page, card=page.card, program=page.card.program,
+                 currency=current_user.vendor.currency)
+
+
+@bp.post("/cards/<int:card_id>/active")
+def card_active(card_id: int):
+    """Block (active=0) or unblock (active=1) a card."""
+    active = request.form.get("active") == "1"
+    card = card_service.set_card_active(_vendor_id(), card_id, active)
+    if is_htmx():
+        return render_template("vendor/_card_status.html", card=card)
+    message = _("The card works again.") if active else _("The card is blocked.")
+    return _done(message, ".card", card_id=card_id)
+
+
+@bp.route("/transactions/<int:transaction_id>/void", methods=["GET", "POST"])
+def void(transaction_id: int):
+    transaction = transaction_service.get_transaction(_vendor_id(), transaction_id)
+    form = VoidForm()
+    status = 200
+    if request.method == "POST":
+        if _submitted(form, transaction_service.void_transaction, _vendor_id(), transaction_id,
+                      form.reason.data, actor=_actor()):
+            return _done(_("The transaction is voided."), ".card", card_id=transaction.card_id)
+        status = 422
+    return _page("void", status=status, form=form, transaction=transaction,
+                 currency=current_user.vendor.currency)
+
+
+# Statistics and export ----------------------------------------------------------------------------
+
+
+@bp.get("/statistics")
+def statistics():
+    statistics = program_service.vendor_statistics(_vendor_id(), days=STATISTICS_DAYS)
+    return _page("statistics", statistics=statistics,
+                 weeks=program_service.new_cards_per_week(statistics.daily),
+                 program=program_service.get_program(_vendor_id()))
+
+
+@bp.get("/export")
+def export():
+    """The export form; with both dates, the CSV file itself."""
+    form = ExportForm(request.args)
+    if not request.args:
+        return _page("export", form=form)
+    for field in (form.date_from, form.date_to):
+        if field.data is None:
+            field.errors = [_("Enter a date.")]
+    if form.date_from.data and form.date_to.data:
+        csv_text = _submitted(form, export_service.transactions_csv, _vendor_id(),
+                              form.date_from.data, form.date_to.data)
+        if csv_text is not None:
+            filename = f"transactions-{form.date_from.data}-{form.date_to.data}.csv"
+            return Response(csv_text, mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return _page("export", status=422, form=form)
+
+
+# API keys -----------------------------------------------------------------------------------------
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+def api_keys():
+    form = ApiKeyForm()
+    created, status = None, 200
+    if request.method == "POST":
+        created = _submitted(form, api_key_service.create_key, _vendor_id(), form.name.data,
+                             current_user.id)
+        if created:
+            form = ApiKeyForm(formdata=None)
+        else:
+            status = 422
+    keys = api_key_service.list_keys(_vendor_id())
+    return _page("api_keys", "_api_keys", status=status, form=form, keys=keys, created=created)
+
+
+@bp.post("/api-keys/<int:api_key_id>/revoke")
+def revoke_api_key(api_key_id: int):
+    api_key_service.revoke_key(_vendor_id(), api_key_id)
+    if is_htmx():
+        keys = api_key_service.list_keys(_vendor_id())
+        return render_template("vendor/_api_keys.html", form=ApiKeyForm(), keys=keys, created=None)
+    return _done(_("The key is revoked."), ".api_keys")
+
+
+# Enrolment poster ---------------------------------------------------------------------------------
+
+
+def _join_url() -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/join/{current_user.vendor.slug}"
+
+
+@bp.get("/poster")
+def poster():
+    return _page("poster", program=program_service.get_program(_vendor_id()), join_url=_join_url())
+
+
+@bp.get("/poster/qr.svg")
+def poster_qr():
+    svg = segno.make(_join_url(), error="m").svg_inline(scale=10, border=2, omitsize=True)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,158 @@
+"""The owner screens' forms. They only parse what was typed; the services check the rules, and a
+service's ValidationError is shown next to the field it names (`show_error`)."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    ColorField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import NumberInput
+
+from ..errors import ValidationError
+
+PIN_INPUT = {"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*", "maxlength": 8}
+# "points_rewards[2].points_cost" → row 2, field points_cost
+_REWARD_FIELD = re.compile(r"^points_rewards\[(\d+)\]\.(\w+)$")
+
+
+class OwnerForm(FlaskForm):
+    # A service's field name → this form's field name, where they differ.
+    SERVICE_FIELDS: dict[str, str] = {}
+
+    def show_error(self, error: ValidationError) -> None:
+        """Put a service's ValidationError next to the field it names, or above the form."""
+        name = error.details.get("field") or ""
+        field = self._fields.get(self.SERVICE_FIELDS.get(name, name))
+        if field is None:
+            self.form_errors.append(error.message)
+        else:
+            field.errors = [*field.errors, error.message]
+
+
+class RewardForm(Form):
+    """One row of a points program's rewards catalogue."""
+
+    reward_id = StringField(_l("Short id"), render_kw={"maxlength": 64, "autocapitalize": "none"})
+    name = StringField(_l("Reward"), render_kw={"maxlength": 200})
+    points_cost = IntegerField(_l("Points"), widget=NumberInput(min=1))
+    active = BooleanField(_l("Offered"), default=True)
+
+    def is_blank(self) -> bool:
+        return not (self.reward_id.data or self.name.data or self.points_cost.raw_data
+                    and self.points_cost.raw_data[0])
+
+
+class ProgramForm(OwnerForm):
+    program_type = RadioField(_l("Kind of program"),
+                              choices=[("stamps", _l("Stamp card")), ("points", _l("Points"))])
+    name = StringField(_l("Program name"), render_kw={"maxlength": 120})
+    description = TextAreaField(_l("Description for customers"), render_kw={"rows": 3})
+    stamps_target = IntegerField(_l("Stamps for a reward"), widget=NumberInput(min=1, max=100))
+    stamps_reward_description = StringField(_l("The reward"), render_kw={"maxlength": 200})
+    points_per_currency_unit = IntegerField(_l("Points per unit of currency spent"),
+                                            widget=NumberInput(min=0, max=1000))
+    rewards = FieldList(FormField(RewardForm))
+    cooldown_minutes = IntegerField(_l("Minutes between two stamps on one card"),
+                                    widget=NumberInput(min=0, max=1440))
+    max_daily_stamps = IntegerField(_l("Most stamps per card per day"),
+                                    widget=NumberInput(min=1, max=100))
+    require_staff_pin = BooleanField(_l("Ask for a staff PIN for every stamp, points or reward"))
+    pin_max_failed_attempts = IntegerField(_l("Wrong PINs before a PIN is locked"),
+                                           widget=NumberInput(min=1, max=20))
+    pin_lockout_minutes = IntegerField(_l("Minutes a locked PIN stays locked"),
+                                       widget=NumberInput(min=1, max=1440))
+    card_background_color = ColorField(_l("Card colour"))
+    card_text_color = ColorField(_l("Text colour"))
+    logo_url = StringField(_l("Logo address (https://…)"), render_kw={"maxlength": 500})
+
+    SERVICE_FIELDS = {"points_rewards": "rewards"}
+    SETTINGS = (
+        "program_type", "name", "description", "stamps_target", "stamps_reward_description",
+        "points_per_currency_unit", "cooldown_minutes", "max_daily_stamps", "require_staff_pin",
+        "pin_max_failed_attempts", "pin_lockout_minutes", "card_background_color",
+        "card_text_color", "logo_url",
+    )
+
+    @classmethod
+    def data_of(cls, program) -> dict:
+        """The form's initial values from a saved program."""
+        data = {name: getattr(program, name) for name in cls.SETTINGS}
+        data["program_type"] = str(program.program_type)
+        data["rewards"] = [
+            {"reward_id": r["id"], "name": r["name"], "points_cost": r["points_cost"],
+             "active": r.get("active", True)}
+            for r in program.points_rewards or []
+        ]
+        return data
+
+    def filled_rewards(self) -> list[RewardForm]:
+        return [entry.form for entry in self.rewards if not entry.form.is_blank()]
+
+    def changes(self) -> dict:
+        """Everything the owner can set, as `program_service.update_program` takes it."""
+        changes = {name: self[name].data for name in self.SETTINGS}
+        changes["points_rewards"] = [
+            {"id": row.reward_id.data or "", "name": row.name.data or "",
+             "points_cost": row.points_cost.data, "active": row.active.data}
+            for row in self.filled_rewards()
+        ]
+        return changes
+
+    def show_error(self, error: ValidationError) -> None:
+        match = _REWARD_FIELD.match(error.details.get("field") or "")
+        rows = self.filled_rewards()
+        if match and int(match.group(1)) < len(rows):
+            row = rows[int(match.group(1))]
+            field = row["reward_id" if match.group(2) == "id" else match.group(2)]
+            field.errors = [*field.errors, error.message]
+            return
+        super().show_error(error)
+
+
+def new_reward_row(index: int) -> RewardForm:
+    """An empty catalogue row named like FieldList's rows (`rewards-<index>-name`)."""
+    return RewardForm(prefix=f"rewards-{index}-")
+
+
+class StaffPinForm(OwnerForm):
+    name = StringField(_l("Staff member's name"), render_kw={"maxlength": 100})
+    pin = PasswordField(_l("PIN (4 to 8 digits)"), render_kw=PIN_INPUT)
+
+
+class RenamePinForm(OwnerForm):
+    name = StringField(_l("Staff member's name"), render_kw={"maxlength": 100})
+
+
+class ChangePinForm(OwnerForm):
+    pin = PasswordField(_l("New PIN (4 to 8 digits)"), render_kw=PIN_INPUT)
+
+
+class VoidForm(OwnerForm):
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 3, "maxlength": 500, "required": True})
+
+
+class ApiKeyForm(OwnerForm):
+    name = StringField(_l("Name of the key (e.g. the till it is for)"),
+                       render_kw={"maxlength": 100})
+
+
+class ExportForm(OwnerForm):
+    class Meta:
+        csrf = False  # a download link (GET) that changes nothing
+
+    SERVICE_FIELDS = {"from": "date_from", "to": "date_to"}
+
+    date_from = DateField(_l("From"))
+    date_to = DateField(_l("To (inclusive)"))
