@@ -7,7 +7,7 @@ Ranges repeat nothing: they come from the services' own constants.
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..services import pin_service, points_service, program_service, stamp_service
+from ..services import export_service, pin_service, points_service, program_service, stamp_service
 from ..services.ledger import MAX_IDEMPOTENCY_KEY_LENGTH
 
 _INT_RANGES = program_service._INT_RANGES
@@ -363,9 +363,14 @@ class CustomerExportSchema(Schema):
     cards = fields.List(fields.Nested(CardRecordSchema), required=True)
 
 
+_EXPORT_DATES = validate.Range(export_service.EARLIEST_DATE, export_service.LATEST_DATE)
+
+
 class ExportQuerySchema(Schema):
-    date_from = fields.Date(required=True, data_key="from", metadata={"example": "2026-11-01"})
-    date_to = fields.Date(required=True, data_key="to", metadata={"example": "2026-11-30"})
+    date_from = fields.Date(required=True, data_key="from", validate=_EXPORT_DATES,
+                            metadata={"example": "2026-11-01"})
+    date_to = fields.Date(required=True, data_key="to", validate=_EXPORT_DATES,
+                          metadata={"example": "2026-11-30"})
 
 
 # Admin ----------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, StaffPin, 
 from . import vendor_service
 
 MAX_EXPORT_DAYS = 366
+# Far outside any vendor's history, and far from the calendar's ends where a time zone overflows.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2999, 12, 31)
 COLUMNS = (
     "transaction_id", "created_at_utc", "created_at_local", "card_number", "transaction_type",
     "stamps_delta", "points_delta", "stamps_balance_after", "points_balance_after",
@@ -39,6 +41,9 @@ def transactions_csv(vendor_id: int, date_from: date, date_to: date) -> str:
     """The vendor's ledger rows from `date_from` to `date_to` inclusive, days counted in the
     vendor's time zone, oldest first, as CSV with a header row. No customer data is included
     (cards appear by number). Raises ValidationError for a reversed or too long range."""
+    for field, value in (("from", date_from), ("to", date_to)):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise ValidationError(_l("Choose a date from 2000 on."), field=field)
     if date_to < date_from:
         raise ValidationError(_l("The end date is before the start date."), field="to")
     if (date_to - date_from).days >= MAX_EXPORT_DAYS:
