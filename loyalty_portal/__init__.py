@@ -41,6 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         render_as_batch=True,
         render_item=render_migration_item,
     )
+    # The catalogues live at the repository root (translations/), not beside the package.
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", os.path.join(root, "translations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     with app.app_context():
