@@ -4,7 +4,8 @@
 #   chromium      /usr/bin/chromium, driven by Playwright in the browser tests
 #   wrk           HTTP load generator, only when asked for (`make bench`)
 #   python3-venv  only when asked for (`make venv` does when `python3 -m venv` lacks ensurepip)
-# Usage: scripts/install-system-deps.sh [postgresql] [chromium] [wrk] [python3-venv]
+#   make          only when asked for (.ci/run does on a machine without it)
+# Usage: scripts/install-system-deps.sh [postgresql] [chromium] [wrk] [python3-venv] [make]
 #        (no arguments = postgresql chromium). Runs apt-get as root, through sudo otherwise.
 set -euo pipefail
 
@@ -17,12 +18,13 @@ have_postgresql() {
 }
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_wrk() { command -v wrk >/dev/null 2>&1; }
+have_make() { command -v make >/dev/null 2>&1; }
 have_python3-venv() { "${PYTHON:-python3}" -c 'import ensurepip' >/dev/null 2>&1; }
 
 missing=()
 for package in "${wanted[@]}"; do
     case "$package" in
-        postgresql | chromium | wrk | python3-venv) ;;
+        postgresql | chromium | wrk | python3-venv | make) ;;
         *) echo "install-system-deps: unknown package '$package'" >&2; exit 2 ;;
     esac
     "have_$package" || missing+=("$package")
