@@ -41,15 +41,23 @@ def register_api(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
     )
     LoyaltyApi.ERROR_SCHEMA = schemas.ErrorSchema
-    api = LoyaltyApi(app, spec_kwargs={
-        "components": {"securitySchemes": SECURITY_SCHEMES},
-    })
-    api.spec.components.response("ERROR", {
-        "description": "Error",
-        "content": {"application/json": {"schema": "ErrorSchema"}},
-    })
+    api = LoyaltyApi(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": SECURITY_SCHEMES},
+        },
+    )
+    api.spec.components.response(
+        "ERROR",
+        {
+            "description": "Error",
+            "content": {"application/json": {"schema": "ErrorSchema"}},
+        },
+    )
     app.url_map.converters["id"] = IdConverter
-    api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
+    api.register_converter(
+        IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    )
     for blueprint in (session.blp, admin.blp, vendor.blp, public.blp):
         # Key-authenticated calls carry no ambient credential; session calls are checked in
         # api/auth.py, which demands the X-CSRFToken header for unsafe methods.

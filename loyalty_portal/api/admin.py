@@ -6,8 +6,12 @@ from ..services import platform_service
 from . import schemas as s
 from .auth import Access, requires
 
-blp = Blueprint("admin_loyalty", __name__, url_prefix="/api/v1/admin/loyalty",
-                description="Programs across vendors and platform statistics (admins).")
+blp = Blueprint(
+    "admin_loyalty",
+    __name__,
+    url_prefix="/api/v1/admin/loyalty",
+    description="Programs across vendors and platform statistics (admins).",
+)
 
 
 @blp.route("/programs", methods=["GET"])
@@ -18,8 +22,12 @@ def list_programs(query):
     """Every vendor's program with its card totals; filter, sort (`-` for descending), page."""
     page, per_page = query["page"], query["per_page"]
     items, total = platform_service.list_programs(
-        text=query["q"], program_type=query.get("program_type"),
-        is_active=query.get("is_active"), sort=query["sort"], page=page, per_page=per_page,
+        text=query["q"],
+        program_type=query.get("program_type"),
+        is_active=query.get("is_active"),
+        sort=query["sort"],
+        page=page,
+        per_page=per_page,
     )
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 

@@ -49,8 +49,12 @@ ALLOWED = {
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "description": "A vendor's API key."},
-    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
-                      "description": "The portal's session (unsafe methods need X-CSRFToken)."},
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "The portal's session (unsafe methods need X-CSRFToken).",
+    },
 }
 
 
@@ -66,7 +70,9 @@ def _authenticate() -> Principal:
     authorization = request.headers.get("Authorization")
     if authorization is not None:
         scheme, _, secret = authorization.partition(" ")
-        api_key = api_key_service.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+        api_key = (
+            api_key_service.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+        )
         if api_key is None:
             raise InvalidApiKey()
         return Principal(API_KEY, api_key.vendor_id, api_key_id=api_key.id)
@@ -95,9 +101,11 @@ def actor(staff_pin_id: int | None = None, pin: str | None = None) -> Actor:
 def requires(access: Access):
     """Authenticate the request before its input is parsed, then check the caller's role.
     Raises AuthenticationRequired/InvalidApiKey (401) or PermissionDenied (403)."""
-    security = [{"sessionCookie": []}] if API_KEY not in ALLOWED[access] else [
-        {"bearerAuth": []}, {"sessionCookie": []}
-    ]
+    security = (
+        [{"sessionCookie": []}]
+        if API_KEY not in ALLOWED[access]
+        else [{"bearerAuth": []}, {"sessionCookie": []}]
+    )
 
     def decorator(view):
         @wraps(view)

@@ -26,9 +26,15 @@ HTTP_ERRORS = {
     415: ("UNSUPPORTED_MEDIA_TYPE", _l("Send the body as application/json.")),
     422: ("VALIDATION_ERROR", _l("Some fields are missing or not valid.")),
     429: ("RATE_LIMITED", _l("Too many requests. Please wait and try again.")),
-    500: ("INTERNAL_ERROR", _l("Something went wrong on our side. Quote the error id if you report it.")),
+    500: (
+        "INTERNAL_ERROR",
+        _l("Something went wrong on our side. Quote the error id if you report it."),
+    ),
 }
-CSRF_ERROR = ("CSRF_TOKEN_INVALID", _l("Send the X-CSRFToken header with session-authenticated changes."))
+CSRF_ERROR = (
+    "CSRF_TOKEN_INVALID",
+    _l("Send the X-CSRFToken header with session-authenticated changes."),
+)
 
 
 def _envelope(error_code: str, message, details: dict, status: int, headers=None):
@@ -60,7 +66,9 @@ def render_http_error(error: HTTPException):
     status = error.code or 500
     if isinstance(error, CSRFError):
         return _envelope(*CSRF_ERROR, {}, status)
-    error_code, message = HTTP_ERRORS.get(status, (error.name.upper().replace(" ", "_"), error.name))
+    error_code, message = HTTP_ERRORS.get(
+        status, (error.name.upper().replace(" ", "_"), error.name)
+    )
     details: dict = {}
     data = getattr(error, "data", None) or {}
     if "messages" in data:  # webargs: a body, query or header that failed its schema
@@ -69,7 +77,9 @@ def render_http_error(error: HTTPException):
         error_id = uuid.uuid4().hex
         original = getattr(error, "original_exception", None) or error
         current_app.logger.error(
-            "Unexpected error %s", error_id, exc_info=(type(original), original, original.__traceback__)
+            "Unexpected error %s",
+            error_id,
+            exc_info=(type(original), original, original.__traceback__),
         )
         details = {"error_id": error_id}
     headers = dict(data.get("headers") or {})

@@ -8,8 +8,12 @@ from ..extensions import limiter
 from ..services import card_service, program_service
 from . import schemas as s
 
-blp = Blueprint("public_loyalty", __name__, url_prefix="/api/v1/loyalty",
-                description="Public program information, enrolment and cards by token.")
+blp = Blueprint(
+    "public_loyalty",
+    __name__,
+    url_prefix="/api/v1/loyalty",
+    description="Public program information, enrolment and cards by token.",
+)
 
 
 def enrol_rate_limit() -> str:

@@ -227,14 +227,19 @@ class CardSearchQuerySchema(PageQuerySchema):
 
 
 class LookupQuerySchema(Schema):
-    q = fields.String(required=True, validate=validate.Length(1, 300),
-                      metadata={"description": "Card number, QR token or card link, e-mail or phone."})
+    q = fields.String(
+        required=True,
+        validate=validate.Length(1, 300),
+        metadata={"description": "Card number, QR token or card link, e-mail or phone."},
+    )
 
 
 class HistoryQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    before_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
-                               metadata={"description": "Next page: the last id of this page."})
+    before_id = fields.Integer(
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "Next page: the last id of this page."},
+    )
 
 
 class CardDetailSchema(Schema):
@@ -247,14 +252,17 @@ class CardUpdateSchema(Schema):
 
 
 class StaffPinFieldsSchema(Schema):
-    staff_pin_id = StrictInt(validate=validate.Range(1, 2**31 - 1),
-                             metadata={"description": "Who confirms (their PIN id)."})
+    staff_pin_id = StrictInt(
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "Who confirms (their PIN id)."},
+    )
     pin = fields.String(validate=validate.Length(1, 8), metadata={"description": "Their PIN."})
 
 
 class AddStampSchema(StaffPinFieldsSchema):
-    stamps = StrictInt(load_default=1,
-                       validate=validate.Range(1, stamp_service.MAX_STAMPS_PER_OPERATION))
+    stamps = StrictInt(
+        load_default=1, validate=validate.Range(1, stamp_service.MAX_STAMPS_PER_OPERATION)
+    )
 
 
 class EarnPointsSchema(StaffPinFieldsSchema):
@@ -293,8 +301,11 @@ class BalanceChangeSchema(Schema):
 
 # Staff PINs and API keys --------------------------------------------------------------------------
 
-_PIN = fields.String(required=True, validate=validate.Regexp(pin_service.PIN_PATTERN),
-                     metadata={"description": "4 to 8 digits."})
+_PIN = fields.String(
+    required=True,
+    validate=validate.Regexp(pin_service.PIN_PATTERN),
+    metadata={"description": "4 to 8 digits."},
+)
 _NAME = fields.String(required=True, validate=validate.Length(1, 100))
 
 
@@ -340,8 +351,9 @@ class ApiKeyCreateSchema(Schema):
 
 class ApiKeyCreatedSchema(Schema):
     api_key = fields.Nested(ApiKeySchema, required=True)
-    key = fields.String(required=True, attribute="secret",
-                        metadata={"description": "Shown once; store it safely."})
+    key = fields.String(
+        required=True, attribute="secret", metadata={"description": "Shown once; store it safely."}
+    )
 
 
 # Customers' data ----------------------------------------------------------------------------------
@@ -367,13 +379,15 @@ _EXPORT_DATES = validate.Range(export_service.EARLIEST_DATE, export_service.LATE
 
 
 class ExportQuerySchema(Schema):
-    date_from = fields.Date(required=True, data_key="from", validate=_EXPORT_DATES,
-                            metadata={"example": "2026-11-01"})
-    date_to = fields.Date(required=True, data_key="to", validate=_EXPORT_DATES,
-                          metadata={"example": "2026-11-30"})
+    date_from = fields.Date(
+        required=True, data_key="from", validate=_EXPORT_DATES, metadata={"example": "2026-11-01"}
+    )
+    date_to = fields.Date(
+        required=True, data_key="to", validate=_EXPORT_DATES, metadata={"example": "2026-11-30"}
+    )
 
 
-# Admin ----------------------------------------------------------------------------------------------
+# Admin --------------------------------------------------------------------------------------------
 
 
 class AdminProgramQuerySchema(PageQuerySchema):
@@ -382,8 +396,13 @@ class AdminProgramQuerySchema(PageQuerySchema):
     is_active = fields.Boolean()
     sort = fields.String(
         load_default="name",
-        validate=validate.OneOf([f"{d}{k}" for k in ("name", "vendor", "created_at", "total_cards",
-                                                      "last_activity_at") for d in ("", "-")]),
+        validate=validate.OneOf(
+            [
+                f"{d}{k}"
+                for k in ("name", "vendor", "created_at", "total_cards", "last_activity_at")
+                for d in ("", "-")
+            ]
+        ),
     )
 
 
@@ -441,8 +460,9 @@ class PublicProgramSchema(Schema):
     stamps_target = fields.Integer(required=True)
     stamps_reward_description = fields.String(required=True)
     points_per_currency_unit = fields.Integer(required=True)
-    rewards = ComputedList(fields.Nested(PublicRewardSchema), required=True,
-                           attribute="active_rewards")
+    rewards = ComputedList(
+        fields.Nested(PublicRewardSchema), required=True, attribute="active_rewards"
+    )
     card_background_color = fields.String(required=True)
     card_text_color = fields.String(required=True)
     logo_url = fields.String(required=True, allow_none=True)
@@ -487,5 +507,9 @@ class SessionSchema(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
     vendor_id = fields.Integer(required=True, allow_none=True)
-    csrf_token = fields.String(required=True, metadata={
-        "description": "Send as X-CSRFToken with POST, PUT, PATCH and DELETE on this session."})
+    csrf_token = fields.String(
+        required=True,
+        metadata={
+            "description": "Send as X-CSRFToken with POST, PUT, PATCH and DELETE on this session."
+        },
+    )

@@ -15,8 +15,12 @@ from ..services import vendor_service
 from . import schemas as s
 from .auth import Access, requires
 
-blp = Blueprint("api_session", __name__, url_prefix="/api/v1/auth",
-                description="The portal session for JSON clients.")
+blp = Blueprint(
+    "api_session",
+    __name__,
+    url_prefix="/api/v1/auth",
+    description="The portal session for JSON clients.",
+)
 
 
 def login_rate_limit() -> str:
@@ -24,8 +28,14 @@ def login_rate_limit() -> str:
 
 
 def _session_body(user):
-    return {"id": user.id, "email": user.email, "name": user.name, "role": str(user.role),
-            "vendor_id": user.vendor_id, "csrf_token": generate_csrf()}
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": str(user.role),
+        "vendor_id": user.vendor_id,
+        "csrf_token": generate_csrf(),
+    }
 
 
 @blp.route("/session", methods=["POST"])

@@ -22,8 +22,12 @@ from ..services import (
 from . import schemas as s
 from .auth import Access, actor, principal, requires
 
-blp = Blueprint("vendor_loyalty", __name__, url_prefix="/api/v1/vendor/loyalty",
-                description="A vendor's own program, cards, ledger, staff PINs and API keys.")
+blp = Blueprint(
+    "vendor_loyalty",
+    __name__,
+    url_prefix="/api/v1/vendor/loyalty",
+    description="A vendor's own program, cards, ledger, staff PINs and API keys.",
+)
 
 ERRORS = (400, 404, 409, 422, 423, 429)
 
@@ -43,6 +47,27 @@ def pin_rate_limit() -> str:
 def _balance_change(result) -> tuple:
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     return result, 200, headers
+
+
+def _balance_change_route(path: str, body_schema):
+    """What every PIN-confirmed balance change shares: POS access, a per-address limit on PIN
+    attempts, an Idempotency-Key header, the BalanceChange response and its error statuses."""
+    decorators = [
+        blp.route(path, methods=["POST"]),
+        limiter.limit(pin_rate_limit),
+        requires(Access.POS),
+        blp.arguments(body_schema),
+        blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
+        blp.response(200, s.BalanceChangeSchema),
+        _errors(*ERRORS),
+    ]
+
+    def decorator(view):
+        for apply in reversed(decorators):
+            view = apply(view)
+        return view
+
+    return decorator
 
 
 def _pin_actor(body: dict):
@@ -129,63 +154,56 @@ def update_card(body, card_id):
     return card_service.set_card_active(_vendor_id(), card_id, body["is_active"])
 
 
-@blp.route("/cards/<id:card_id>/stamps", methods=["POST"])
-@limiter.limit(pin_rate_limit)
-@requires(Access.POS)
-@blp.arguments(s.AddStampSchema)
-@blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@blp.response(200, s.BalanceChangeSchema)
-@_errors(*ERRORS)
+@_balance_change_route("/cards/<id:card_id>/stamps", s.AddStampSchema)
 def add_stamp(body, card_id, idempotency_key=None):
     """Add stamps for one purchase, under the program's anti-fraud rules."""
-    return _balance_change(stamp_service.add_stamp(
-        _vendor_id(), card_id, actor=_pin_actor(body), stamps=body["stamps"],
-        idempotency_key=idempotency_key,
-    ))
+    return _balance_change(
+        stamp_service.add_stamp(
+            _vendor_id(),
+            card_id,
+            actor=_pin_actor(body),
+            stamps=body["stamps"],
+            idempotency_key=idempotency_key,
+        )
+    )
 
 
-@blp.route("/cards/<id:card_id>/stamps/redeem", methods=["POST"])
-@limiter.limit(pin_rate_limit)
-@requires(Access.POS)
-@blp.arguments(s.StaffPinFieldsSchema)
-@blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@blp.response(200, s.BalanceChangeSchema)
-@_errors(*ERRORS)
+@_balance_change_route("/cards/<id:card_id>/stamps/redeem", s.StaffPinFieldsSchema)
 def redeem_stamp_reward(body, card_id, idempotency_key=None):
     """Redeem the stamp reward: the target number of stamps comes off the card."""
-    return _balance_change(stamp_service.redeem_reward(
-        _vendor_id(), card_id, actor=_pin_actor(body), idempotency_key=idempotency_key
-    ))
+    return _balance_change(
+        stamp_service.redeem_reward(
+            _vendor_id(), card_id, actor=_pin_actor(body), idempotency_key=idempotency_key
+        )
+    )
 
 
-@blp.route("/cards/<id:card_id>/points", methods=["POST"])
-@limiter.limit(pin_rate_limit)
-@requires(Access.POS)
-@blp.arguments(s.EarnPointsSchema)
-@blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@blp.response(200, s.BalanceChangeSchema)
-@_errors(*ERRORS)
+@_balance_change_route("/cards/<id:card_id>/points", s.EarnPointsSchema)
 def earn_points(body, card_id, idempotency_key=None):
     """Earn points for a purchase amount (in cents) at the program's rate."""
-    return _balance_change(points_service.earn_points(
-        _vendor_id(), card_id, body["purchase_amount_cents"], actor=_pin_actor(body),
-        idempotency_key=idempotency_key,
-    ))
+    return _balance_change(
+        points_service.earn_points(
+            _vendor_id(),
+            card_id,
+            body["purchase_amount_cents"],
+            actor=_pin_actor(body),
+            idempotency_key=idempotency_key,
+        )
+    )
 
 
-@blp.route("/cards/<id:card_id>/points/redeem", methods=["POST"])
-@limiter.limit(pin_rate_limit)
-@requires(Access.POS)
-@blp.arguments(s.RedeemPointsSchema)
-@blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@blp.response(200, s.BalanceChangeSchema)
-@_errors(*ERRORS)
+@_balance_change_route("/cards/<id:card_id>/points/redeem", s.RedeemPointsSchema)
 def redeem_points_reward(body, card_id, idempotency_key=None):
     """Redeem a catalogue reward, paying its points cost."""
-    return _balance_change(points_service.redeem_reward(
-        _vendor_id(), card_id, body["reward_id"], actor=_pin_actor(body),
-        idempotency_key=idempotency_key,
-    ))
+    return _balance_change(
+        points_service.redeem_reward(
+            _vendor_id(),
+            card_id,
+            body["reward_id"],
+            actor=_pin_actor(body),
+            idempotency_key=idempotency_key,
+        )
+    )
 
 
 # Ledger -------------------------------------------------------------------------------------------
@@ -199,24 +217,31 @@ def redeem_points_reward(body, card_id, idempotency_key=None):
 @_errors(400, 404, 409, 422)
 def void_transaction(body, transaction_id, idempotency_key=None):
     """Cancel a ledger row with a new row that reverses it (owner), with a reason."""
-    return _balance_change(transaction_service.void_transaction(
-        _vendor_id(), transaction_id, body["reason"], actor=actor(),
-        idempotency_key=idempotency_key,
-    ))
+    return _balance_change(
+        transaction_service.void_transaction(
+            _vendor_id(),
+            transaction_id,
+            body["reason"],
+            actor=actor(),
+            idempotency_key=idempotency_key,
+        )
+    )
 
 
 @blp.route("/transactions/export.csv", methods=["GET"])
 @requires(Access.READ)
 @blp.arguments(s.ExportQuerySchema, location="query")
-@blp.response(200, description="CSV, one ledger row per line.",
-              content_type="text/csv")
+@blp.response(200, description="CSV, one ledger row per line.", content_type="text/csv")
 @_errors(404)
 def export_transactions(query):
     """The ledger from `from` to `to` inclusive, days in the vendor's time zone, as CSV."""
     text = export_service.transactions_csv(_vendor_id(), query["date_from"], query["date_to"])
     filename = f"transactions-{query['date_from']}-{query['date_to']}.csv"
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # Staff PINs ---------------------------------------------------------------------------------------

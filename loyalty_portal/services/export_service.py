@@ -16,9 +16,20 @@ MAX_EXPORT_DAYS = 366
 # Far outside any vendor's history, and far from the calendar's ends where a time zone overflows.
 EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2999, 12, 31)
 COLUMNS = (
-    "transaction_id", "created_at_utc", "created_at_local", "card_number", "transaction_type",
-    "stamps_delta", "points_delta", "stamps_balance_after", "points_balance_after",
-    "purchase_amount_cents", "reward_id", "reward_name", "staff_name", "voids_transaction_id",
+    "transaction_id",
+    "created_at_utc",
+    "created_at_local",
+    "card_number",
+    "transaction_type",
+    "stamps_delta",
+    "points_delta",
+    "stamps_balance_after",
+    "points_balance_after",
+    "purchase_amount_cents",
+    "reward_id",
+    "reward_name",
+    "staff_name",
+    "voids_transaction_id",
     "reason",
 )
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -65,22 +76,24 @@ def transactions_csv(vendor_id: int, date_from: date, date_to: date) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row, card_number, staff_name in rows:
-        writer.writerow([
-            row.id,
-            row.created_at.isoformat(),
-            row.created_at.astimezone(vendor.zone).isoformat(),
-            card_number,
-            str(row.transaction_type),
-            row.stamps_delta,
-            row.points_delta,
-            row.stamps_balance_after,
-            row.points_balance_after,
-            "" if row.purchase_amount_cents is None else row.purchase_amount_cents,
-            _text_cell(row.reward_id),
-            _text_cell(row.reward_name),
-            _text_cell(staff_name),
-            row.voids_transaction_id or "",
-            _text_cell(row.reason),
-        ])
+        writer.writerow(
+            [
+                row.id,
+                row.created_at.isoformat(),
+                row.created_at.astimezone(vendor.zone).isoformat(),
+                card_number,
+                str(row.transaction_type),
+                row.stamps_delta,
+                row.points_delta,
+                row.stamps_balance_after,
+                row.points_balance_after,
+                "" if row.purchase_amount_cents is None else row.purchase_amount_cents,
+                _text_cell(row.reward_id),
+                _text_cell(row.reward_name),
+                _text_cell(staff_name),
+                row.voids_transaction_id or "",
+                _text_cell(row.reason),
+            ]
+        )
     db.session.commit()
     return out.getvalue()

@@ -56,8 +56,13 @@ SORT_KEYS = ("name", "vendor", "created_at", "total_cards", "last_activity_at")
 
 
 def list_programs(
-    *, text: str = "", program_type: str | None = None, is_active: bool | None = None,
-    sort: str = "name", page: int = 1, per_page: int = 50,
+    *,
+    text: str = "",
+    program_type: str | None = None,
+    is_active: bool | None = None,
+    sort: str = "name",
+    page: int = 1,
+    per_page: int = 50,
 ) -> tuple[list[ProgramSummary], int]:
     """Programs across vendors with their card totals, filtered by `text` (program or vendor name
     or slug), type and active flag, sorted by one of SORT_KEYS (a leading "-" for descending),
@@ -66,10 +71,15 @@ def list_programs(
     totals = _card_totals(now - timedelta(days=ACTIVE_CARD_DAYS))
     query = (
         select(
-            LoyaltyProgram, Vendor.slug, Vendor.name,
-            func.coalesce(totals.c.total_cards, 0), func.coalesce(totals.c.active_cards, 0),
-            func.coalesce(totals.c.stamps_issued, 0), func.coalesce(totals.c.points_issued, 0),
-            func.coalesce(totals.c.rewards_redeemed, 0), totals.c.last_activity_at,
+            LoyaltyProgram,
+            Vendor.slug,
+            Vendor.name,
+            func.coalesce(totals.c.total_cards, 0),
+            func.coalesce(totals.c.active_cards, 0),
+            func.coalesce(totals.c.stamps_issued, 0),
+            func.coalesce(totals.c.points_issued, 0),
+            func.coalesce(totals.c.rewards_redeemed, 0),
+            totals.c.last_activity_at,
         )
         .join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
         .outerjoin(totals, totals.c.program_id == LoyaltyProgram.id)
@@ -77,8 +87,13 @@ def list_programs(
     text = (text or "").strip().lower()
     if text:
         pattern = f"%{text}%"
-        query = query.where(or_(func.lower(LoyaltyProgram.name).like(pattern),
-                                func.lower(Vendor.name).like(pattern), Vendor.slug.like(pattern)))
+        query = query.where(
+            or_(
+                func.lower(LoyaltyProgram.name).like(pattern),
+                func.lower(Vendor.name).like(pattern),
+                Vendor.slug.like(pattern),
+            )
+        )
     if program_type is not None:
         query = query.where(LoyaltyProgram.program_type == ProgramType(program_type))
     if is_active is not None:
@@ -99,13 +114,22 @@ def list_programs(
     ).all()
     summaries = [
         ProgramSummary(
-            id=program.id, vendor_id=program.vendor_id, vendor_slug=slug, vendor_name=vendor_name,
-            program_type=str(program.program_type), name=program.name,
-            is_active=program.is_active, created_at=program.created_at, total_cards=cards,
-            active_cards_30_days=active, stamps_issued=stamps, points_issued=points,
-            rewards_redeemed=rewards, last_activity_at=_as_utc(last_activity),
+            id=program.id,
+            vendor_id=program.vendor_id,
+            vendor_slug=slug,
+            vendor_name=vendor_name,
+            program_type=str(program.program_type),
+            name=program.name,
+            is_active=program.is_active,
+            created_at=program.created_at,
+            total_cards=cards,
+            active_cards_30_days=active,
+            stamps_issued=stamps,
+            points_issued=points,
+            rewards_redeemed=rewards,
+            last_activity_at=_as_utc(last_active),
         )
-        for program, slug, vendor_name, cards, active, stamps, points, rewards, last_activity in rows
+        for program, slug, vendor_name, cards, active, stamps, points, rewards, last_active in rows
     ]
     db.session.commit()
     return summaries, total
@@ -151,8 +175,10 @@ def platform_statistics(days: int = 30) -> PlatformStatistics:
         )
     ).one()
     programs = db.session.execute(
-        select(func.count(LoyaltyProgram.id),
-               func.count(case((LoyaltyProgram.is_active.is_(True), LoyaltyProgram.id))))
+        select(
+            func.count(LoyaltyProgram.id),
+            func.count(case((LoyaltyProgram.is_active.is_(True), LoyaltyProgram.id))),
+        )
     ).one()
     vendors = db.session.scalar(select(func.count(Vendor.id)))
     daily = daily_activity(None, days, now)
@@ -162,4 +188,6 @@ def platform_statistics(days: int = 30) -> PlatformStatistics:
 
 def program_statistics(program_id: int, days: int = 30) -> ProgramStatistics:
     """One program's statistics for the admin. Raises LoyaltyProgramNotFound."""
-    return program_service.program_statistics(program_service.get_program_by_id(program_id).id, days)
+    return program_service.program_statistics(
+        program_service.get_program_by_id(program_id).id, days
+    )

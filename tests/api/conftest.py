@@ -44,9 +44,17 @@ def app_with(app, db):
     """Another app on the same database with some settings changed (e.g. rate limits on)."""
 
     def build(**overrides):
-        keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "PIN_PEPPER",
-                "WTF_CSRF_ENABLED", "PIN_BCRYPT_ROUNDS", "PASSWORD_BCRYPT_ROUNDS",
-                "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI")
+        keys = (
+            "TESTING",
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "PIN_PEPPER",
+            "WTF_CSRF_ENABLED",
+            "PIN_BCRYPT_ROUNDS",
+            "PASSWORD_BCRYPT_ROUNDS",
+            "RATELIMIT_ENABLED",
+            "RATELIMIT_STORAGE_URI",
+        )
         other = create_app({**{key: app.config[key] for key in keys}, **overrides})
 
         class Client(app.test_client_class):

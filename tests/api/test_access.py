@@ -52,8 +52,14 @@ def ids_of(shop) -> dict:
         shop.vendor.id, shop.card.id, stamps_delta=1, reason="setup", actor=Actor()
     )
     key = api_key_service.list_keys(shop.vendor.id)[0]
-    return {"card": shop.card.id, "card_number": shop.card.card_number, "tx": tx.transaction_id,
-            "pin": shop.pin.id, "customer": shop.card.customer_id, "key": key.id}
+    return {
+        "card": shop.card.id,
+        "card_number": shop.card.card_number,
+        "tx": tx.transaction_id,
+        "pin": shop.pin.id,
+        "customer": shop.card.customer_id,
+        "key": key.id,
+    }
 
 
 def call(client, method, path, body, ids, headers=None):
@@ -64,11 +70,13 @@ def test_the_route_tables_cover_every_vendor_route(app):
     """A new vendor route must be added above, so the isolation and role tests see it."""
     served = {
         (method, re.sub(r"<id:\w+>", "{}", rule.rule.removeprefix(V)))
-        for rule in app.url_map.iter_rules() if rule.rule.startswith(V)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(V)
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    listed = {(method, re.sub(r"\{\w+\}", "{}", path.split("?")[0]))
-              for method, path, _ in ALL_ROUTES}
+    listed = {
+        (method, re.sub(r"\{\w+\}", "{}", path.split("?")[0])) for method, path, _ in ALL_ROUTES
+    }
     assert served == listed
 
 
@@ -88,8 +96,9 @@ def test_another_vendors_ids_are_not_found(client, db, frozen_time, method, path
 
 def test_lookup_and_search_never_show_another_vendors_cards(client, db, frozen_time):
     mine, theirs = make_shop("stamps"), make_shop("stamps")
-    lookup = client.get(f"{V}/cards/lookup", query_string={"q": theirs.card.card_number},
-                        headers=mine.key_headers)
+    lookup = client.get(
+        f"{V}/cards/lookup", query_string={"q": theirs.card.card_number}, headers=mine.key_headers
+    )
     assert_error(lookup, 404, "LOYALTY_CARD_NOT_FOUND")
     found = client.get(f"{V}/cards", query_string={"q": "customer"}, headers=mine.key_headers)
     assert [card["id"] for card in found.get_json()["items"]] == [mine.card.id]
@@ -184,6 +193,7 @@ class TestCsrf:
 
     def test_api_key_calls_need_no_token(self, csrf_app, shop):
         client = csrf_app.test_client()
-        response = client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(),
-                               headers=shop.key_headers)
+        response = client.post(
+            f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(), headers=shop.key_headers
+        )
         assert response.status_code == 200

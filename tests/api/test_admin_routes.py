@@ -36,8 +36,10 @@ def test_list_programs_with_their_totals(admin_client, shops, client):
 def test_filters_sorting_and_paging(admin_client, shops):
     assert names(admin_client.get(f"{A}/programs?sort=name")) == ["Bread points", "Coffee card"]
     assert names(admin_client.get(f"{A}/programs?sort=-name")) == ["Coffee card", "Bread points"]
-    assert names(admin_client.get(f"{A}/programs?sort=-total_cards")) == ["Bread points",
-                                                                          "Coffee card"]
+    assert names(admin_client.get(f"{A}/programs?sort=-total_cards")) == [
+        "Bread points",
+        "Coffee card",
+    ]
     assert names(admin_client.get(f"{A}/programs?program_type=stamps")) == ["Coffee card"]
     assert names(admin_client.get(f"{A}/programs?is_active=false")) == ["Bread points"]
     assert names(admin_client.get(f"{A}/programs?q=coffee")) == ["Coffee card"]
@@ -69,7 +71,12 @@ def test_platform_statistics(admin_client, shops, client):
     cafe, _ = shops
     client.post(f"{V}/cards/{cafe.card.id}/stamps", json=cafe.pin_body(), headers=cafe.key_headers)
     body = admin_client.get(f"{A}/statistics?days=3").get_json()
-    assert (body["vendors"], body["programs"], body["active_programs"], body["cards"]) == (2, 2, 1, 3)
+    assert (body["vendors"], body["programs"], body["active_programs"], body["cards"]) == (
+        2,
+        2,
+        1,
+        3,
+    )
     assert (body["stamps_issued"], body["active_cards_30_days"]) == (1, 1)
     assert [day["day"] for day in body["daily"]] == ["2026-02-28", "2026-03-01", "2026-03-02"]
     assert body["daily"][-1]["stamps_issued"] == 1 and body["daily"][-1]["new_cards"] == 3
@@ -79,5 +86,6 @@ def test_one_programs_statistics(admin_client, shops):
     _, bakery = shops
     body = admin_client.get(f"{A}/programs/{bakery.program.id}/statistics").get_json()
     assert (body["program_id"], body["total_cards"]) == (bakery.program.id, 2)
-    assert_error(admin_client.get(f"{A}/programs/999999/statistics"), 404,
-                 "LOYALTY_PROGRAM_NOT_FOUND")
+    assert_error(
+        admin_client.get(f"{A}/programs/999999/statistics"), 404, "LOYALTY_PROGRAM_NOT_FOUND"
+    )

@@ -11,8 +11,11 @@ from tests.api.helpers import V, assert_error
 
 
 def stamp(client, shop, headers=None, **body):
-    return client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(**body),
-                       headers={**shop.key_headers, **(headers or {})})
+    return client.post(
+        f"{V}/cards/{shop.card.id}/stamps",
+        json=shop.pin_body(**body),
+        headers={**shop.key_headers, **(headers or {})},
+    )
 
 
 def ledger_rows(db) -> int:
@@ -44,8 +47,11 @@ def test_a_retry_with_the_same_idempotency_key_changes_nothing_and_returns_the_s
 
 def test_an_idempotency_key_reused_for_another_operation_is_a_conflict(client, shop):
     stamp(client, shop, headers={"Idempotency-Key": "k1"})
-    response = client.post(f"{V}/cards/{shop.card.id}/stamps/redeem", json=shop.pin_body(),
-                           headers={**shop.key_headers, "Idempotency-Key": "k1"})
+    response = client.post(
+        f"{V}/cards/{shop.card.id}/stamps/redeem",
+        json=shop.pin_body(),
+        headers={**shop.key_headers, "Idempotency-Key": "k1"},
+    )
     assert_error(response, 409, "IDEMPOTENCY_KEY_REUSED")
 
 
@@ -94,7 +100,9 @@ def test_the_daily_limit_is_429_until_local_midnight(client, shop, frozen_time):
     response = stamp(client, shop)
     assert_error(response, 429, "DAILY_STAMP_LIMIT")
     # 09:15 UTC; Luxembourg's midnight is 23:00 UTC.
-    assert response.headers["Retry-After"] == str(int(timedelta(hours=13, minutes=45).total_seconds()))
+    assert response.headers["Retry-After"] == str(
+        int(timedelta(hours=13, minutes=45).total_seconds())
+    )
 
 
 def test_a_blocked_card_refuses_stamps(client, shop):
@@ -110,15 +118,21 @@ def test_an_inactive_program_refuses_stamps(client, shop):
 
 
 def test_points_on_a_stamp_program_is_the_wrong_type(client, shop):
-    response = client.post(f"{V}/cards/{shop.card.id}/points",
-                           json=shop.pin_body(purchase_amount_cents=500), headers=shop.key_headers)
+    response = client.post(
+        f"{V}/cards/{shop.card.id}/points",
+        json=shop.pin_body(purchase_amount_cents=500),
+        headers=shop.key_headers,
+    )
     assert_error(response, 409, "WRONG_PROGRAM_TYPE")
 
 
 def test_redeeming_the_stamp_reward(client, shop, frozen_time):
     redeem = f"{V}/cards/{shop.card.id}/stamps/redeem"
-    details = assert_error(client.post(redeem, json=shop.pin_body(), headers=shop.key_headers),
-                           409, "INSUFFICIENT_STAMPS")
+    details = assert_error(
+        client.post(redeem, json=shop.pin_body(), headers=shop.key_headers),
+        409,
+        "INSUFFICIENT_STAMPS",
+    )
     assert details == {"current_stamps": 0, "required_stamps": 3}
     for _ in range(3):
         stamp(client, shop)
@@ -127,7 +141,10 @@ def test_redeeming_the_stamp_reward(client, shop, frozen_time):
     assert response.status_code == 200
     body = response.get_json()
     assert (body["transaction_type"], body["stamps_delta"], body["stamp_count"]) == (
-        "stamp_reward_redeemed", -3, 0)
+        "stamp_reward_redeemed",
+        -3,
+        0,
+    )
     assert body["reward_name"] == "A free coffee"
 
 
@@ -150,35 +167,58 @@ def test_unknown_body_fields_are_refused(client, shop):
 
 def test_earning_points(client, points_shop):
     shop = points_shop
-    response = client.post(f"{V}/cards/{shop.card.id}/points",
-                           json=shop.pin_body(purchase_amount_cents=1250), headers=shop.key_headers)
+    response = client.post(
+        f"{V}/cards/{shop.card.id}/points",
+        json=shop.pin_body(purchase_amount_cents=1250),
+        headers=shop.key_headers,
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["points_delta"], body["points_balance"], body["purchase_amount_cents"]) == (
-        12, 12, 1250)
+        12,
+        12,
+        1250,
+    )
 
 
 def test_earning_points_refusals(client, points_shop):
     shop = points_shop
     url = f"{V}/cards/{shop.card.id}/points"
-    assert_error(client.post(url, json=shop.pin_body(), headers=shop.key_headers),
-                 422, "VALIDATION_ERROR")
-    assert_error(client.post(url, json=shop.pin_body(purchase_amount_cents=0),
-                             headers=shop.key_headers), 422, "VALIDATION_ERROR")
-    too_small = client.post(url, json=shop.pin_body(purchase_amount_cents=50),
-                            headers=shop.key_headers)
-    assert assert_error(too_small, 422, "LOYALTY_VALIDATION_FAILED")["field"] == "purchase_amount_cents"
+    assert_error(
+        client.post(url, json=shop.pin_body(), headers=shop.key_headers), 422, "VALIDATION_ERROR"
+    )
+    assert_error(
+        client.post(url, json=shop.pin_body(purchase_amount_cents=0), headers=shop.key_headers),
+        422,
+        "VALIDATION_ERROR",
+    )
+    too_small = client.post(
+        url, json=shop.pin_body(purchase_amount_cents=50), headers=shop.key_headers
+    )
+    assert (
+        assert_error(too_small, 422, "LOYALTY_VALIDATION_FAILED")["field"]
+        == "purchase_amount_cents"
+    )
 
 
 def test_redeeming_a_points_reward(client, points_shop):
     shop = points_shop
     url = f"{V}/cards/{shop.card.id}/points/redeem"
-    assert_error(client.post(url, json=shop.pin_body(reward_id="coffee"), headers=shop.key_headers),
-                 409, "INSUFFICIENT_POINTS")
-    assert_error(client.post(url, json=shop.pin_body(reward_id="caviar"), headers=shop.key_headers),
-                 422, "INVALID_REWARD")
-    client.post(f"{V}/cards/{shop.card.id}/points", json=shop.pin_body(purchase_amount_cents=1500),
-                headers=shop.key_headers)
+    assert_error(
+        client.post(url, json=shop.pin_body(reward_id="coffee"), headers=shop.key_headers),
+        409,
+        "INSUFFICIENT_POINTS",
+    )
+    assert_error(
+        client.post(url, json=shop.pin_body(reward_id="caviar"), headers=shop.key_headers),
+        422,
+        "INVALID_REWARD",
+    )
+    client.post(
+        f"{V}/cards/{shop.card.id}/points",
+        json=shop.pin_body(purchase_amount_cents=1500),
+        headers=shop.key_headers,
+    )
     response = client.post(url, json=shop.pin_body(reward_id="coffee"), headers=shop.key_headers)
     assert response.status_code == 200
     body = response.get_json()
@@ -193,16 +233,29 @@ def test_voiding_a_transaction(client, shop, owner_client):
     assert response.status_code == 200
     body = response.get_json()
     assert (body["transaction_type"], body["stamps_delta"], body["voids_transaction_id"]) == (
-        "void", -1, transaction_id)
-    assert_error(owner_client.post(url, json={"reason": "again"}), 409, "TRANSACTION_ALREADY_VOIDED")
+        "void",
+        -1,
+        transaction_id,
+    )
+    assert_error(
+        owner_client.post(url, json={"reason": "again"}), 409, "TRANSACTION_ALREADY_VOIDED"
+    )
     void_of_void = f"{V}/transactions/{body['transaction_id']}/void"
-    assert_error(owner_client.post(void_of_void, json={"reason": "x"}), 409, "TRANSACTION_NOT_VOIDABLE")
-    assert_error(owner_client.post(f"{V}/transactions/999999/void", json={"reason": "x"}),
-                 404, "TRANSACTION_NOT_FOUND")
+    assert_error(
+        owner_client.post(void_of_void, json={"reason": "x"}), 409, "TRANSACTION_NOT_VOIDABLE"
+    )
+    assert_error(
+        owner_client.post(f"{V}/transactions/999999/void", json={"reason": "x"}),
+        404,
+        "TRANSACTION_NOT_FOUND",
+    )
 
 
 def test_the_ledger_row_records_who_and_from_where(client, shop, db):
     stamp(client, shop, headers={"User-Agent": "till-app/1.0"})
     row = db.session.scalar(select(LoyaltyTransaction))
-    assert (row.staff_pin_id, row.user_agent, row.client_ip) == (shop.pin.id, "till-app/1.0",
-                                                                 "127.0.0.1")
+    assert (row.staff_pin_id, row.user_agent, row.client_ip) == (
+        shop.pin.id,
+        "till-app/1.0",
+        "127.0.0.1",
+    )

@@ -11,8 +11,11 @@ from tests.api.helpers import V, assert_error
 
 
 def add_device(db, card):
-    db.session.add(AppleDeviceRegistration(device_library_identifier="device-1",
-                                           push_token="push-1", card_id=card.id))
+    db.session.add(
+        AppleDeviceRegistration(
+            device_library_identifier="device-1", push_token="push-1", card_id=card.id
+        )
+    )
     db.session.commit()
 
 
@@ -32,8 +35,9 @@ def test_the_export_holds_everything_about_the_customer(owner_client, client, sh
     assert [d["device_library_identifier"] for d in record["apple_devices"]] == ["device-1"]
 
 
-def test_erasure_anonymises_the_person_and_keeps_the_books(owner_client, client, shop, db,
-                                                          frozen_time):
+def test_erasure_anonymises_the_person_and_keeps_the_books(
+    owner_client, client, shop, db, frozen_time
+):
     client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(), headers=shop.key_headers)
     add_device(db, shop.card)
     email = shop.card.customer.email
@@ -41,7 +45,11 @@ def test_erasure_anonymises_the_person_and_keeps_the_books(owner_client, client,
     assert response.status_code == 200
     body = response.get_json()
     assert (body["name"], body["email"], body["phone"], body["locale"]) == (
-        "[erased]", None, None, None)
+        "[erased]",
+        None,
+        None,
+        None,
+    )
     assert body["erased_at"] == frozen_time.now.isoformat()
 
     card = client.get(f"{V}/cards/{shop.card.id}", headers=shop.key_headers).get_json()
@@ -52,8 +60,9 @@ def test_erasure_anonymises_the_person_and_keeps_the_books(owner_client, client,
     assert_error(lookup, 404, "LOYALTY_CARD_NOT_FOUND")
     # The card still works at the counter.
     frozen_time.advance(minutes=15)
-    again = client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(),
-                        headers=shop.key_headers)
+    again = client.post(
+        f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(), headers=shop.key_headers
+    )
     assert again.status_code == 200
 
 

@@ -16,8 +16,12 @@ def test_unknown_routes_and_methods(client):
 
 
 def test_malformed_json_is_400(client, shop):
-    response = client.post(f"{V}/cards/{shop.card.id}/stamps", data="{not json",
-                           content_type="application/json", headers=shop.key_headers)
+    response = client.post(
+        f"{V}/cards/{shop.card.id}/stamps",
+        data="{not json",
+        content_type="application/json",
+        headers=shop.key_headers,
+    )
     assert_error(response, 400, "BAD_REQUEST")
 
 
@@ -44,8 +48,9 @@ def test_session_sign_in_who_am_i_and_sign_out(client, db):
     user = make_user(Role.OWNER)
     wrong = client.post("/api/v1/auth/session", json={"email": user.email, "password": "nope"})
     assert_error(wrong, 401, "INVALID_CREDENTIALS")
-    signed_in = client.post("/api/v1/auth/session",
-                            json={"email": user.email, "password": DEFAULT_PASSWORD})
+    signed_in = client.post(
+        "/api/v1/auth/session", json={"email": user.email, "password": DEFAULT_PASSWORD}
+    )
     assert signed_in.status_code == 200
     body = signed_in.get_json()
     assert (body["user_id"], body["role"], body["vendor_id"]) == (user.id, "owner", user.vendor_id)
@@ -68,10 +73,15 @@ def test_the_openapi_document_declares_auth_and_errors(client):
     assert spec["info"]["title"] == "Loyalty Portal API"
     assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie"}
     stamp = spec["paths"]["/api/v1/vendor/loyalty/cards/{card_id}/stamps"]["post"]
-    assert {"200", "400", "401", "403", "404", "409", "422", "423", "429"} <= set(stamp["responses"])
+    assert {"200", "400", "401", "403", "404", "409", "422", "423", "429"} <= set(
+        stamp["responses"]
+    )
     assert any(p["name"] == "Idempotency-Key" for p in stamp["parameters"])
     assert set(spec["components"]["schemas"]["Error"]["required"]) == {
-        "error_code", "message", "details"}
+        "error_code",
+        "message",
+        "details",
+    }
 
 
 def test_the_docs_page_loads_swagger_ui_from_our_own_static_files(client):

@@ -7,13 +7,17 @@ from tests.api.helpers import V, assert_error, make_shop
 
 
 def export(client, shop, date_from, date_to):
-    return client.get(f"{V}/transactions/export.csv", query_string={"from": date_from, "to": date_to},
-                      headers=shop.key_headers)
+    return client.get(
+        f"{V}/transactions/export.csv",
+        query_string={"from": date_from, "to": date_to},
+        headers=shop.key_headers,
+    )
 
 
 def stamp(client, shop):
-    return client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(),
-                       headers=shop.key_headers)
+    return client.post(
+        f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(), headers=shop.key_headers
+    )
 
 
 def rows(response) -> list[dict]:

@@ -33,7 +33,16 @@ def api_schema(app, db, frozen_time):
     # (PIN required 400, wrong PIN 403, locked 423, cooldown 429, a purchase too small for a
     # point 422...): every such status is declared on the operation.
     loaded.config.checks.positive_data_acceptance.expected_statuses = [
-        "2xx", "400", "401", "403", "404", "409", "422", "423", "429"]
+        "2xx",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "422",
+        "423",
+        "429",
+    ]
     return loaded
 
 
@@ -51,8 +60,14 @@ class PortalAuth:
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_the_api_matches_its_openapi_document(case):
     case.call_and_validate()

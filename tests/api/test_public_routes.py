@@ -9,20 +9,28 @@ JOIN = {"name": "Léa Martin", "email": "Lea@Example.com", "consent": True}
 def test_a_programs_public_information(client, points_shop):
     body = client.get(f"{P}/programs/{points_shop.vendor.slug}").get_json()
     assert (body["vendor_slug"], body["program_type"], body["currency"]) == (
-        points_shop.vendor.slug, "points", "EUR")
+        points_shop.vendor.slug,
+        "points",
+        "EUR",
+    )
     assert [r["id"] for r in body["rewards"]] == ["coffee", "cake"]
     assert "require_staff_pin" not in body
     assert_error(client.get(f"{P}/programs/nobody"), 404, "LOYALTY_PROGRAM_NOT_FOUND")
     program_service.deactivate_program(points_shop.vendor.id)
-    assert_error(client.get(f"{P}/programs/{points_shop.vendor.slug}"), 409,
-                 "LOYALTY_PROGRAM_INACTIVE")
+    assert_error(
+        client.get(f"{P}/programs/{points_shop.vendor.slug}"), 409, "LOYALTY_PROGRAM_INACTIVE"
+    )
 
 
 def test_enrolment_records_consent_and_returns_the_card(client, shop, frozen_time):
     response = client.post(f"{P}/programs/{shop.vendor.slug}/enrol", json=JOIN)
     assert response.status_code == 201
     body = response.get_json()
-    assert (body["customer_name"], body["stamp_count"], body["is_active"]) == ("Léa Martin", 0, True)
+    assert (body["customer_name"], body["stamp_count"], body["is_active"]) == (
+        "Léa Martin",
+        0,
+        True,
+    )
     assert len(body["card_number"]) == 12 and body["public_token"]
     from loyalty_portal.services import card_service
 
@@ -33,19 +41,25 @@ def test_enrolment_records_consent_and_returns_the_card(client, shop, frozen_tim
 
 def test_enrolment_refusals(client, shop):
     url = f"{P}/programs/{shop.vendor.slug}/enrol"
-    details = assert_error(client.post(url, json={**JOIN, "consent": False}), 422,
-                           "LOYALTY_VALIDATION_FAILED")
+    details = assert_error(
+        client.post(url, json={**JOIN, "consent": False}), 422, "LOYALTY_VALIDATION_FAILED"
+    )
     assert details["field"] == "consent"
-    assert_error(client.post(url, json={"name": "No contact", "consent": True}), 422,
-                 "LOYALTY_VALIDATION_FAILED")
-    assert_error(client.post(url, json={**JOIN, "email": "not-an-address"}), 422,
-                 "LOYALTY_VALIDATION_FAILED")
+    assert_error(
+        client.post(url, json={"name": "No contact", "consent": True}),
+        422,
+        "LOYALTY_VALIDATION_FAILED",
+    )
+    assert_error(
+        client.post(url, json={**JOIN, "email": "not-an-address"}), 422, "LOYALTY_VALIDATION_FAILED"
+    )
     assert_error(client.post(url, json={"email": "x@example.com"}), 422, "VALIDATION_ERROR")
     client.post(url, json=JOIN)
     again = assert_error(client.post(url, json=JOIN), 409, "LOYALTY_CARD_ALREADY_EXISTS")
     assert again["card_id"]
-    assert_error(client.post(f"{P}/programs/nobody/enrol", json=JOIN), 404,
-                 "LOYALTY_PROGRAM_NOT_FOUND")
+    assert_error(
+        client.post(f"{P}/programs/nobody/enrol", json=JOIN), 404, "LOYALTY_PROGRAM_NOT_FOUND"
+    )
 
 
 def test_enrolment_is_rate_limited_per_client(app_with, shop):
@@ -65,8 +79,9 @@ def test_pin_attempts_are_rate_limited_per_client(app_with, shop):
     url = f"/api/v1/vendor/loyalty/cards/{shop.card.id}/stamps"
     for _ in range(3):
         client.post(url, json=shop.pin_body(pin="0000"), headers=shop.key_headers)
-    assert_error(client.post(url, json=shop.pin_body(), headers=shop.key_headers), 429,
-                 "RATE_LIMITED")
+    assert_error(
+        client.post(url, json=shop.pin_body(), headers=shop.key_headers), 429, "RATE_LIMITED"
+    )
 
 
 def test_a_card_by_its_token_and_its_wallet_links(client, shop, app):

@@ -7,30 +7,46 @@ from tests.factories import make_card
 
 def test_read_the_program(owner_client, shop):
     body = owner_client.get(f"{V}/program").get_json()
-    assert (body["id"], body["program_type"], body["stamps_target"]) == (shop.program.id, "stamps", 3)
+    assert (body["id"], body["program_type"], body["stamps_target"]) == (
+        shop.program.id,
+        "stamps",
+        3,
+    )
     assert (body["require_staff_pin"], body["cooldown_minutes"], body["max_daily_stamps"]) == (
-        True, 15, 5)
+        True,
+        15,
+        5,
+    )
 
 
 def test_update_the_anti_fraud_settings(owner_client):
-    response = owner_client.patch(f"{V}/program", json={"cooldown_minutes": 5,
-                                                       "require_staff_pin": False})
+    response = owner_client.patch(
+        f"{V}/program", json={"cooldown_minutes": 5, "require_staff_pin": False}
+    )
     assert response.status_code == 200
     assert (response.get_json()["cooldown_minutes"], response.get_json()["require_staff_pin"]) == (
-        5, False)
+        5,
+        False,
+    )
 
 
 def test_update_refuses_bad_values_naming_the_field(owner_client):
-    for body, field in (({"cooldown_minutes": -1}, "cooldown_minutes"),
-                        ({"cooldown_minutes": 2.5}, "cooldown_minutes"),
-                        ({"card_text_color": "red"}, "card_text_color"),
-                        ({"vendor_id": 2}, "vendor_id")):
-        details = assert_error(owner_client.patch(f"{V}/program", json=body), 422, "VALIDATION_ERROR")
+    for body, field in (
+        ({"cooldown_minutes": -1}, "cooldown_minutes"),
+        ({"cooldown_minutes": 2.5}, "cooldown_minutes"),
+        ({"card_text_color": "red"}, "card_text_color"),
+        ({"vendor_id": 2}, "vendor_id"),
+    ):
+        details = assert_error(
+            owner_client.patch(f"{V}/program", json=body), 422, "VALIDATION_ERROR"
+        )
         assert list(details["fields"]) == [field]
 
 
 def test_a_rule_only_the_service_knows_is_422_with_its_field(owner_client, shop):
-    response = owner_client.patch(f"{V}/program", json={"logo_url": "http://insecure.example/x.png"})
+    response = owner_client.patch(
+        f"{V}/program", json={"logo_url": "http://insecure.example/x.png"}
+    )
     assert assert_error(response, 422, "LOYALTY_VALIDATION_FAILED")["field"] == "logo_url"
 
 
@@ -48,8 +64,9 @@ def test_statistics(client, shop):
     body = client.get(f"{V}/statistics?days=7", headers=shop.key_headers).get_json()
     assert (body["total_cards"], body["stamps_issued"], body["active_cards_30_days"]) == (1, 1, 1)
     assert len(body["daily"]) == 7 and body["daily"][-1]["stamps_issued"] == 1
-    assert_error(client.get(f"{V}/statistics?days=0", headers=shop.key_headers), 422,
-                 "VALIDATION_ERROR")
+    assert_error(
+        client.get(f"{V}/statistics?days=0", headers=shop.key_headers), 422, "VALIDATION_ERROR"
+    )
 
 
 def test_search_cards_with_paging(client, shop):
@@ -61,17 +78,24 @@ def test_search_cards_with_paging(client, shop):
     assert [c["customer"]["name"] for c in second["items"]] == ["Paula 0"]
     everyone = client.get(f"{V}/cards", headers=shop.key_headers).get_json()
     assert everyone["total"] == 4
-    assert_error(client.get(f"{V}/cards?per_page=500", headers=shop.key_headers), 422,
-                 "VALIDATION_ERROR")
+    assert_error(
+        client.get(f"{V}/cards?per_page=500", headers=shop.key_headers), 422, "VALIDATION_ERROR"
+    )
 
 
 def test_look_a_card_up_by_number_token_email_or_phone(client, shop):
     card = make_card(shop.program, name="Marc", email="marc@example.com", phone="+352 621 000 111")
-    for query in (card.card_number, " ".join([card.card_number[:4], card.card_number[4:]]),
-                  card.public_token, f"https://example.test/card/{card.public_token}",
-                  "MARC@example.com", "+352621000111"):
-        response = client.get(f"{V}/cards/lookup", query_string={"q": query},
-                              headers=shop.key_headers)
+    for query in (
+        card.card_number,
+        " ".join([card.card_number[:4], card.card_number[4:]]),
+        card.public_token,
+        f"https://example.test/card/{card.public_token}",
+        "MARC@example.com",
+        "+352621000111",
+    ):
+        response = client.get(
+            f"{V}/cards/lookup", query_string={"q": query}, headers=shop.key_headers
+        )
         assert response.get_json()["id"] == card.id, query
     missing = client.get(f"{V}/cards/lookup?q=nobody@example.com", headers=shop.key_headers)
     assert_error(missing, 404, "LOYALTY_CARD_NOT_FOUND")
@@ -80,25 +104,36 @@ def test_look_a_card_up_by_number_token_email_or_phone(client, shop):
 
 def test_card_detail_with_its_ledger_in_pages(client, shop, frozen_time):
     for _ in range(3):
-        client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(),
-                    headers=shop.key_headers)
+        client.post(
+            f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(), headers=shop.key_headers
+        )
         frozen_time.advance(minutes=15)
     body = client.get(f"{V}/cards/{shop.card.id}?limit=2", headers=shop.key_headers).get_json()
     assert body["card"]["stamp_count"] == 3
     ids = [tx["id"] for tx in body["transactions"]]
     assert len(ids) == 2 and ids == sorted(ids, reverse=True)
-    rest = client.get(f"{V}/cards/{shop.card.id}?limit=2&before_id={ids[-1]}",
-                      headers=shop.key_headers).get_json()
+    rest = client.get(
+        f"{V}/cards/{shop.card.id}?limit=2&before_id={ids[-1]}", headers=shop.key_headers
+    ).get_json()
     assert len(rest["transactions"]) == 1 and rest["transactions"][0]["id"] < ids[-1]
-    assert_error(client.get(f"{V}/cards/999999", headers=shop.key_headers), 404,
-                 "LOYALTY_CARD_NOT_FOUND")
+    assert_error(
+        client.get(f"{V}/cards/999999", headers=shop.key_headers), 404, "LOYALTY_CARD_NOT_FOUND"
+    )
 
 
 def test_block_and_unblock_a_card(owner_client, shop):
-    assert owner_client.patch(f"{V}/cards/{shop.card.id}", json={"is_active": False}).get_json()[
-        "is_active"] is False
-    assert owner_client.patch(f"{V}/cards/{shop.card.id}", json={"is_active": True}).get_json()[
-        "is_active"] is True
+    assert (
+        owner_client.patch(f"{V}/cards/{shop.card.id}", json={"is_active": False}).get_json()[
+            "is_active"
+        ]
+        is False
+    )
+    assert (
+        owner_client.patch(f"{V}/cards/{shop.card.id}", json={"is_active": True}).get_json()[
+            "is_active"
+        ]
+        is True
+    )
     assert_error(owner_client.patch(f"{V}/cards/{shop.card.id}", json={}), 422, "VALIDATION_ERROR")
 
 
@@ -109,8 +144,10 @@ def test_staff_pins_lifecycle(owner_client, shop):
     assert "pin_hash" not in created.get_json()
     names = [p["name"] for p in owner_client.get(f"{V}/pins").get_json()]
     assert names == ["Anna", "Luc"]
-    assert owner_client.patch(f"{V}/pins/{pin_id}", json={"name": "Lucas"}).get_json()[
-        "name"] == "Lucas"
+    assert (
+        owner_client.patch(f"{V}/pins/{pin_id}", json={"name": "Lucas"}).get_json()["name"]
+        == "Lucas"
+    )
     assert owner_client.put(f"{V}/pins/{pin_id}/pin", json={"pin": "24680"}).status_code == 200
     assert owner_client.post(f"{V}/pins/{pin_id}/deactivate").get_json()["is_active"] is False
     assert [p["name"] for p in owner_client.get(f"{V}/pins").get_json()] == ["Anna"]
@@ -119,14 +156,21 @@ def test_staff_pins_lifecycle(owner_client, shop):
 
 
 def test_staff_pin_refusals(owner_client, shop):
-    assert_error(owner_client.post(f"{V}/pins", json={"name": "Anna", "pin": "5678"}), 422,
-                 "LOYALTY_VALIDATION_FAILED")
+    assert_error(
+        owner_client.post(f"{V}/pins", json={"name": "Anna", "pin": "5678"}),
+        422,
+        "LOYALTY_VALIDATION_FAILED",
+    )
     for pin in ("12", "abcd", "123456789"):
-        details = assert_error(owner_client.post(f"{V}/pins", json={"name": "Zoe", "pin": pin}),
-                               422, "VALIDATION_ERROR")
+        details = assert_error(
+            owner_client.post(f"{V}/pins", json={"name": "Zoe", "pin": pin}),
+            422,
+            "VALIDATION_ERROR",
+        )
         assert list(details["fields"]) == ["pin"]
-    assert_error(owner_client.put(f"{V}/pins/{shop.pin.id}/pin", json={"pin": "1"}), 422,
-                 "VALIDATION_ERROR")
+    assert_error(
+        owner_client.put(f"{V}/pins/{shop.pin.id}/pin", json={"pin": "1"}), 422, "VALIDATION_ERROR"
+    )
     assert_error(owner_client.post(f"{V}/pins/999999/unlock"), 404, "STAFF_PIN_NOT_FOUND")
 
 
