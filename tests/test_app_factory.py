@@ -42,7 +42,7 @@ def test_without_database_url_the_app_uses_sqlite_under_instance():
 
     expected = Path(config["instance"]) / "loyalty.sqlite3"
     assert config["uri"] == f"sqlite:///{expected}"
-    assert Path(config["instance"]) == ROOT / "instance"
+    assert Path(config["instance"]).resolve() == (ROOT / "instance").resolve()
 
 
 def test_database_url_from_the_environment_is_used_and_normalised():
@@ -63,7 +63,10 @@ def test_an_explicit_test_config_wins_over_the_default(tmp_path):
     ("given", "expected"),
     [
         ("postgres://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
-        ("postgresql://u@host:6543/db?sslmode=require", "postgresql+psycopg://u@host:6543/db?sslmode=require"),
+        (
+            "postgresql://u@host:6543/db?sslmode=require",
+            "postgresql+psycopg://u@host:6543/db?sslmode=require",
+        ),
         ("postgresql+psycopg://u@host/db", "postgresql+psycopg://u@host/db"),
         ("sqlite:////var/lib/loyalty.sqlite3", "sqlite:////var/lib/loyalty.sqlite3"),
     ],
