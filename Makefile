@@ -106,7 +106,7 @@ translations: $(INSTALLED) ## Extract strings, update (or start) each locale's c
 
 clean: ## Remove caches, compiled catalogues and test output (keeps .venv and instance/)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache test-results
+	rm -rf .pytest_cache .ruff_cache .hypothesis test-results
 	rm -f translations/*/LC_MESSAGES/*.mo
 
 distclean: clean ## Also remove .venv
