@@ -120,11 +120,11 @@ def pytest_collection_modifyitems(config, items):
     )
     have_chromium = os.path.exists(CHROMIUM)
     for item in items:
-        if kind == "sqlite" and "postgres_only" in item.keywords:
+        if kind == "sqlite" and item.get_closest_marker("postgres_only"):
             item.add_marker(skip_pg)
-        if "screenshots" in item.keywords and not screenshots:
+        if item.get_closest_marker("screenshots") and not screenshots:
             item.add_marker(skip_shots)
-        if "browser" in item.keywords and not have_chromium:
+        if item.get_closest_marker("browser") and not have_chromium:
             item.add_marker(skip_browser)
 
 
