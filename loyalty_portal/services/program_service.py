@@ -1,5 +1,6 @@
 """Programs: creating and configuring a vendor's program, and its statistics."""
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -355,10 +356,8 @@ def preview_card_look(vendor_id: int, **changes: Any) -> CardLook:
     for key, value in changes.items():
         if key not in _LOOK_SETTINGS:
             continue
-        try:
+        with contextlib.suppress(ValidationError):
             look.update(_validated({key: value}))
-        except ValidationError:
-            pass
     return CardLook(
         vendor_name=program.vendor.name,
         contrast_ratio=contrast_ratio(look["card_text_color"], look["card_background_color"]),

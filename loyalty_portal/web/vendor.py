@@ -101,7 +101,8 @@ def _actor() -> Actor:
 @bp.get("/")
 def dashboard():
     statistics = program_service.vendor_statistics(_vendor_id(), days=30)
-    return _page("dashboard", statistics=statistics, program=program_service.get_program(_vendor_id()))
+    return _page("dashboard", statistics=statistics,
+                 program=program_service.get_program(_vendor_id()))
 
 
 # Program setup ------------------------------------------------------------------------------------
@@ -150,7 +151,8 @@ def staff():
     form = StaffPinForm()
     status = 200
     if request.method == "POST":
-        created = _submitted(form, pin_service.create_pin, _vendor_id(), form.name.data, form.pin.data)
+        created = _submitted(form, pin_service.create_pin, _vendor_id(), form.name.data,
+                             form.pin.data)
         if created and not is_htmx():
             return _done(_("%(name)s can now use their PIN.", name=created.name), ".staff")
         if created:
@@ -327,4 +329,5 @@ def poster():
 @bp.get("/poster/qr.svg")
 def poster_qr():
     svg = segno.make(_join_url(), error="m").svg_inline(scale=10, border=2, omitsize=True)
-    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
+    return Response(svg, mimetype="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=300"})

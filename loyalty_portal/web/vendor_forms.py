@@ -18,6 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import NumberInput
 
 from ..errors import ValidationError
@@ -56,7 +57,8 @@ class RewardForm(Form):
 
 class ProgramForm(OwnerForm):
     program_type = RadioField(_l("Kind of program"),
-                              choices=[("stamps", _l("Stamp card")), ("points", _l("Points"))])
+                              choices=[SelectChoice("stamps", _l("Stamp card")),
+                                       SelectChoice("points", _l("Points"))])
     name = StringField(_l("Program name"), render_kw={"maxlength": 120})
     description = TextAreaField(_l("Description for customers"), render_kw={"rows": 3})
     stamps_target = IntegerField(_l("Stamps for a reward"), widget=NumberInput(min=1, max=100))
