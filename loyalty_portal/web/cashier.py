@@ -47,7 +47,7 @@ def _vendor_id() -> int:
 
 
 def parse_amount(text: str | None, currency: str) -> int:
-    """A typed amount ("12.50", "12,5", "12") in minor units, from the decimal string (no floats)."""
+    """A typed amount ("12.50", "12,5", "12") in minor units, from the decimal text (no floats)."""
     precision = get_currency_precision(currency)
     cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
     match = AMOUNT_PATTERN.match(cleaned)

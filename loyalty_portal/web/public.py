@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, EmailField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..errors import LoyaltyCardAlreadyExists, ValidationError
@@ -30,7 +30,11 @@ class JoinForm(FlaskForm):
                        render_kw={"autocomplete": "email", "autocapitalize": "none"})
     phone = TelField(_l("Phone number"), validators=[Optional(), Length(max=32)],
                      render_kw={"autocomplete": "tel"})
-    locale = SelectField(_l("Language"), choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES])
+    # Each language named in itself (and marked as such for screen readers).
+    locale = SelectField(_l("Language"), choices=[
+        SelectChoice(code, LANGUAGE_NAMES[code], render_kw={"lang": code})
+        for code in SUPPORTED_LOCALES
+    ])
     consent = BooleanField(_l("I accept the privacy notice"))
 
 
