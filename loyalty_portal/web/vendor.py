@@ -3,7 +3,10 @@ voids, statistics, CSV export, API keys and the enrolment poster. An owner sees 
 vendor (current_user.vendor_id): every service call is scoped by it, so another vendor's id is
 simply not found (404)."""
 
+import io
+
 import segno
+from babel.numbers import get_currency_symbol
 from flask import (
     Blueprint,
     Response,
@@ -14,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -81,8 +85,13 @@ def _submitted(form, service_call, *args, **kwargs):
 
 
 @bp.context_processor
-def moment():
-    return {"now": utcnow()}
+def moment_and_currency():
+    """"Now" for lock states, and the vendor's currency as people write it (€, not EUR)."""
+    vendor = getattr(current_user, "vendor", None)  # None on a 403 page for another role
+    if vendor is None:
+        return {}
+    return {"now": utcnow(),
+            "currency_symbol": get_currency_symbol(vendor.currency, str(get_locale()))}
 
 
 def _done(message: str, endpoint: str, **values):
@@ -149,19 +158,18 @@ def reward_row_removed():
 @bp.route("/staff", methods=["GET", "POST"])
 def staff():
     form = StaffPinForm()
-    status = 200
+    created, status = None, 200
     if request.method == "POST":
         created = _submitted(form, pin_service.create_pin, _vendor_id(), form.name.data,
                              form.pin.data)
         if created and not is_htmx():
             return _done(_("%(name)s can now use their PIN.", name=created.name), ".staff")
         if created:
-            flash(_("%(name)s can now use their PIN.", name=created.name), "success")
             form = StaffPinForm(formdata=None)
         else:
             status = 422
     pins = pin_service.list_pins(_vendor_id(), include_inactive=True)
-    return _page("staff", "_staff", status=status, form=form, pins=pins)
+    return _page("staff", "_staff", status=status, form=form, pins=pins, created=created)
 
 
 @bp.get("/staff/<int:staff_pin_id>")
@@ -191,20 +199,23 @@ def change_staff_pin(staff_pin_id: int):
                  rename_form=RenamePinForm(formdata=None, obj=staff_pin), pin_form=form)
 
 
+def _staff_row(staff_pin, message: str):
+    """htmx swaps the staff member's row in the list; without htmx, back to the list."""
+    if is_htmx():
+        return render_template("vendor/_staff_row.html", staff_pin=staff_pin)
+    return _done(message, ".staff")
+
+
 @bp.post("/staff/<int:staff_pin_id>/unlock")
 def unlock_staff_pin(staff_pin_id: int):
     staff_pin = pin_service.unlock_pin(_vendor_id(), staff_pin_id)
-    if is_htmx():
-        return render_template("vendor/_staff_row.html", staff_pin=staff_pin)
-    return _done(_("%(name)s's PIN is unlocked.", name=staff_pin.name), ".staff")
+    return _staff_row(staff_pin, _("%(name)s's PIN is unlocked.", name=staff_pin.name))
 
 
 @bp.post("/staff/<int:staff_pin_id>/deactivate")
 def deactivate_staff_pin(staff_pin_id: int):
     staff_pin = pin_service.deactivate_pin(_vendor_id(), staff_pin_id)
-    if is_htmx():
-        return render_template("vendor/_staff_row.html", staff_pin=staff_pin)
-    return _done(_("%(name)s's PIN no longer works.", name=staff_pin.name), ".staff")
+    return _staff_row(staff_pin, _("%(name)s's PIN no longer works.", name=staff_pin.name))
 
 
 # Cards --------------------------------------------------------------------------------------------
@@ -328,6 +339,8 @@ def poster():
 
 @bp.get("/poster/qr.svg")
 def poster_qr():
-    svg = segno.make(_join_url(), error="m").svg_inline(scale=10, border=2, omitsize=True)
-    return Response(svg, mimetype="image/svg+xml",
+    join_url, svg = _join_url(), io.BytesIO()
+    segno.make(join_url, error="m").save(svg, kind="svg", scale=10, border=2, xmldecl=False,
+                                         title=_("QR code to join: %(url)s", url=join_url))
+    return Response(svg.getvalue(), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300"})
