@@ -41,13 +41,7 @@ READ_PROGRAM = text(
 )
 
 _LOCK_CARD = """
-    SELECT c.id, c.stamp_count, c.points_balance, c.last_stamp_at, c.is_active,
-           (SELECT COALESCE(SUM(t.stamps_delta), 0) FROM loyalty_transactions t
-             WHERE t.card_id = c.id AND t.transaction_type = :stamp_earned
-               AND t.created_at >= :day_start) AS stamps_today,
-           (SELECT r.id FROM loyalty_transactions r
-             WHERE r.program_id = :program_id AND r.idempotency_key = :idempotency_key
-           ) AS replay_transaction_id
+    SELECT c.id, c.stamp_count, c.points_balance, c.last_stamp_at, c.is_active
     FROM loyalty_cards c
     WHERE c.id = :card_id AND c.program_id = :program_id
 """
@@ -56,12 +50,23 @@ _LOCK_CARD = """
 @cache
 def lock_card(dialect: str):
     """PostgreSQL locks the card row; SQLite's BEGIN IMMEDIATE already holds the write lock."""
-    suffix = " FOR UPDATE OF c" if dialect == "postgresql" else ""
-    return (
-        text(_LOCK_CARD + suffix)
-        .bindparams(bindparam("day_start", type_=UTCDateTime))
-        .columns(last_stamp_at=UTCDateTime, is_active=Boolean, stamps_today=Integer)
-    )
+    suffix = " FOR UPDATE" if dialect == "postgresql" else ""
+    return text(_LOCK_CARD + suffix).columns(last_stamp_at=UTCDateTime, is_active=Boolean)
+
+
+# Read in a statement of its own, after the lock is held: PostgreSQL re-reads a row it waited for,
+# but the subqueries of that same statement would still see the snapshot from before the wait
+# (and miss the stamp or the retry that the lock holder just committed).
+CARD_CONTEXT = text(
+    """
+    SELECT (SELECT COALESCE(SUM(t.stamps_delta), 0) FROM loyalty_transactions t
+             WHERE t.card_id = :card_id AND t.transaction_type = :stamp_earned
+               AND t.created_at >= :day_start) AS stamps_today,
+           (SELECT r.id FROM loyalty_transactions r
+             WHERE r.program_id = :program_id AND r.idempotency_key = :idempotency_key
+           ) AS replay_transaction_id
+    """
+).bindparams(bindparam("day_start", type_=UTCDateTime)).columns(stamps_today=Integer)
 
 
 _LEDGER_COLUMNS = (

@@ -179,27 +179,28 @@ def _lock_card(
     rules: ProgramRules, card_id: int, day_start: datetime, idempotency_key: str | None
 ) -> tuple[LockedCard, int | None]:
     """The card under its row lock, with today's stamps and an earlier use of the key."""
+    params = {
+        "card_id": card_id,
+        "program_id": rules.id,
+        "day_start": day_start,
+        "stamp_earned": TransactionType.STAMP_EARNED.value,
+        "idempotency_key": idempotency_key,
+    }
     row = db.session.execute(
-        hot_path_sql.lock_card(db.session.get_bind().dialect.name),
-        {
-            "card_id": card_id,
-            "program_id": rules.id,
-            "day_start": day_start,
-            "stamp_earned": TransactionType.STAMP_EARNED.value,
-            "idempotency_key": idempotency_key,
-        },
+        hot_path_sql.lock_card(db.session.get_bind().dialect.name), params
     ).first()
     if row is None:
         raise LoyaltyCardNotFound(card_id)
+    context = db.session.execute(hot_path_sql.CARD_CONTEXT, params).one()
     card = LockedCard(
         id=row.id,
         stamp_count=row.stamp_count,
         points_balance=row.points_balance,
         last_stamp_at=row.last_stamp_at,
         is_active=row.is_active,
-        stamps_today=row.stamps_today,
+        stamps_today=context.stamps_today,
     )
-    return card, row.replay_transaction_id
+    return card, context.replay_transaction_id
 
 
 def _write(

@@ -92,3 +92,17 @@ def test_simultaneous_wrong_pins_are_all_counted(app, db, vendor, card, staff, c
     db.session.expire_all()
     locked = db.session.get(StaffPin, staff.id)
     assert locked.failed_attempts == RACERS and locked.locked_until is not None
+
+
+def test_twenty_simultaneous_stamps_without_cooldown_stop_at_the_daily_limit(
+    app, db, vendor, card, staff, clock
+):
+    from loyalty_portal.services import program_service
+
+    program_service.update_program(vendor.id, cooldown_minutes=0, stamps_target=50)
+    actor = Actor(staff_pin_id=staff.id, pin="1234")
+    outcomes = race(app, lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor))
+    assert sum(not isinstance(o, str) for o in outcomes) == 5
+    assert outcomes.count("DAILY_STAMP_LIMIT") == RACERS - 5
+    db.session.expire_all()
+    assert db.session.get(LoyaltyCard, card.id).stamp_count == 5
