@@ -27,6 +27,7 @@ class Config:
     # Per client address. Enrolment is public; login and PIN attempts guess secrets.
     ENROL_RATE_LIMIT = os.environ.get("ENROL_RATE_LIMIT", "10 per minute;100 per hour")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-    PIN_RATE_LIMIT = os.environ.get("PIN_RATE_LIMIT", "60 per minute")
+    # Counts refused PINs only (see rate_limits.py).
+    PIN_RATE_LIMIT = os.environ.get("PIN_RATE_LIMIT", "20 per minute")
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

@@ -1,5 +1,6 @@
 """Demo data for `make run` and screenshots: two vendors, their people, customers and history."""
 
+import contextlib
 import random
 from datetime import timedelta
 
@@ -9,7 +10,14 @@ from . import clock
 from .errors import LoyaltyError
 from .extensions import db
 from .models import Role, User, Vendor
-from .services import card_service, pin_service, points_service, program_service, stamp_service, vendor_service
+from .services import (
+    card_service,
+    pin_service,
+    points_service,
+    program_service,
+    stamp_service,
+    vendor_service,
+)
 from .services.ledger import Actor
 
 DEMO_PASSWORD = "loyalty-demo"
@@ -35,13 +43,20 @@ def seed_demo(history_days: int = 21) -> list[str]:
     lines.append("Admin:          admin@demo.test")
 
     cafe = _vendor(
-        "cafe-lumiere", "Café Lumière", "stamps", "Coffee card",
-        stamps_target=10, stamps_reward_description="A free coffee of your choice",
+        "cafe-lumiere",
+        "Café Lumière",
+        "stamps",
+        "Coffee card",
+        stamps_target=10,
+        stamps_reward_description="A free coffee of your choice",
         description="Collect 10 stamps, the 11th coffee is on us.",
         card_background_color="#5B3A29",
     )
     bakery = _vendor(
-        "boulangerie-schmit", "Boulangerie Schmit", "points", "Bread points",
+        "boulangerie-schmit",
+        "Boulangerie Schmit",
+        "points",
+        "Bread points",
         points_per_currency_unit=1,
         description="1 point for every euro spent.",
         card_background_color="#1F3A5F",
@@ -76,10 +91,12 @@ def _people(seeded: _Seeded) -> list[str]:
     vendor = seeded.vendor
     owner_email, counter_email = f"owner@{vendor.slug}.test", f"counter@{vendor.slug}.test"
     if seeded.created_now:
-        vendor_service.create_user(owner_email, f"Owner of {vendor.name}", DEMO_PASSWORD,
-                                   Role.OWNER, vendor.id)
-        vendor_service.create_user(counter_email, f"{vendor.name} counter", DEMO_PASSWORD,
-                                   Role.STAFF, vendor.id)
+        vendor_service.create_user(
+            owner_email, f"Owner of {vendor.name}", DEMO_PASSWORD, Role.OWNER, vendor.id
+        )
+        vendor_service.create_user(
+            counter_email, f"{vendor.name} counter", DEMO_PASSWORD, Role.STAFF, vendor.id
+        )
         pin_service.create_pin(vendor.id, "Anna", "1234")
         pin_service.create_pin(vendor.id, "Luc", "5678")
     return [
@@ -110,10 +127,9 @@ def _customers_with_history(vendor: Vendor, history, days: int) -> None:
                     moment = now - timedelta(days=day, hours=rng.randint(-4, 4))
                     clock.freeze(moment)
                     actor = Actor(staff_pin_id=rng.choice(pins).id, user_agent="demo seed")
-                    try:
+                    # A rule may refuse it, as it would at the counter.
+                    with contextlib.suppress(LoyaltyError):
                         history(vendor.id, card.id, actor, rng)
-                    except LoyaltyError:
-                        pass  # a rule refused it, as it would at the counter
     finally:
         clock.freeze(None)
         program_service.update_program(vendor.id, require_staff_pin=True)

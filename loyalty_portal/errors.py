@@ -206,7 +206,9 @@ class StaffPinLocked(LoyaltyError):
 class StampCooldown(LoyaltyError):
     error_code = "STAMP_COOLDOWN"
     status = 429
-    message_template = _l("Please wait %(minutes)s more minutes before the next stamp on this card.")
+    message_template = _l(
+        "Please wait %(minutes)s more minutes before the next stamp on this card."
+    )
 
     def __init__(self, cooldown_ends: datetime, cooldown_minutes: int, now: datetime):
         self._seconds_left = max(1, int((cooldown_ends - now).total_seconds() + 0.999))
@@ -231,7 +233,9 @@ class DailyStampLimit(LoyaltyError):
     status = 429
     message_template = _l("This card has reached its limit of %(limit)s stamps today.")
 
-    def __init__(self, max_daily_stamps: int, stamps_today: int, resets_at: datetime, now: datetime):
+    def __init__(
+        self, max_daily_stamps: int, stamps_today: int, resets_at: datetime, now: datetime
+    ):
         super().__init__(
             {
                 "max_daily_stamps": max_daily_stamps,

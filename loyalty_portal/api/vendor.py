@@ -4,10 +4,10 @@ Every route works on the caller's vendor (see api/auth.py); an id that belongs t
 is not found (404), exactly like an id that does not exist.
 """
 
-from flask import Response, current_app
+from flask import Response
 from flask_smorest import Blueprint
 
-from ..extensions import limiter
+from ..rate_limits import limit_failed_pin_attempts
 from ..services import (
     api_key_service,
     card_service,
@@ -40,21 +40,17 @@ def _vendor_id() -> int:
     return principal().vendor_id
 
 
-def pin_rate_limit() -> str:
-    return current_app.config["PIN_RATE_LIMIT"]
-
-
 def _balance_change(result) -> tuple:
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     return result, 200, headers
 
 
 def _balance_change_route(path: str, body_schema):
-    """What every PIN-confirmed balance change shares: POS access, a per-address limit on PIN
-    attempts, an Idempotency-Key header, the BalanceChange response and its error statuses."""
+    """What every PIN-confirmed balance change shares: POS access, a per-address limit on refused
+    PINs, an Idempotency-Key header, the BalanceChange response and its error statuses."""
     decorators = [
         blp.route(path, methods=["POST"]),
-        limiter.limit(pin_rate_limit),
+        limit_failed_pin_attempts(),
         requires(Access.POS),
         blp.arguments(body_schema),
         blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True),

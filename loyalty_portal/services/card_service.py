@@ -123,8 +123,10 @@ def enrol_customer(
         contact_matches.append(Customer.phone == phone)
     existing = db.session.execute(
         select(Customer.id, LoyaltyCard.id)
-        .outerjoin(LoyaltyCard, (LoyaltyCard.customer_id == Customer.id)
-                   & (LoyaltyCard.program_id == program.id))
+        .outerjoin(
+            LoyaltyCard,
+            (LoyaltyCard.customer_id == Customer.id) & (LoyaltyCard.program_id == program.id),
+        )
         .where(Customer.vendor_id == program.vendor_id, or_(*contact_matches))
     ).first()
     if existing is not None:
@@ -164,7 +166,10 @@ def enrol_customer(
 def _unused_card_number() -> str:
     while True:
         number = new_card_number()
-        if db.session.scalar(select(LoyaltyCard.id).where(LoyaltyCard.card_number == number)) is None:
+        if (
+            db.session.scalar(select(LoyaltyCard.id).where(LoyaltyCard.card_number == number))
+            is None
+        ):
             return number
 
 
@@ -216,7 +221,9 @@ def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
         if phone:
             conditions.append(Customer.phone == phone)
     card = db.session.scalar(
-        scoped.join(Customer, Customer.id == LoyaltyCard.customer_id).where(or_(*conditions)).limit(1)
+        scoped.join(Customer, Customer.id == LoyaltyCard.customer_id)
+        .where(or_(*conditions))
+        .limit(1)
     )
     if card is None:
         raise LoyaltyCardNotFound(query)
@@ -235,7 +242,9 @@ def find_cards(vendor_id: int, query: str, *, limit: int = 10) -> list[LoyaltyCa
         return search_cards(vendor_id, query, limit=limit)[0]
 
 
-def search_cards(vendor_id: int, text: str = "", *, limit: int = 50, offset: int = 0) -> tuple[list[LoyaltyCard], int]:
+def search_cards(
+    vendor_id: int, text: str = "", *, limit: int = 50, offset: int = 0
+) -> tuple[list[LoyaltyCard], int]:
     """The vendor's cards whose number, customer name, e-mail or phone contains `text`,
     newest first, with the total count for pagination."""
     base = (
@@ -288,8 +297,12 @@ def wallet_links(public_token: str) -> WalletLinks:
     card = get_card_by_public_token(public_token)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     token_path = f"{base}/api/v1/loyalty/cards/{card.public_token}"
-    apple = card.program.apple_wallet_enabled and current_app.config.get("APPLE_PASS_TYPE_IDENTIFIER")
-    google = card.program.google_wallet_enabled and current_app.config.get("GOOGLE_WALLET_ISSUER_ID")
+    apple = card.program.apple_wallet_enabled and current_app.config.get(
+        "APPLE_PASS_TYPE_IDENTIFIER"
+    )
+    google = card.program.google_wallet_enabled and current_app.config.get(
+        "GOOGLE_WALLET_ISSUER_ID"
+    )
     return WalletLinks(
         card_url=f"{base}/card/{card.public_token}",
         apple_wallet_url=f"{token_path}/wallet/apple" if apple else None,

@@ -36,8 +36,11 @@ READ_PROGRAM = text(
     WHERE p.vendor_id = :vendor_id
     """
 ).columns(
-    is_active=Boolean, require_staff_pin=Boolean, pin_is_active=Boolean,
-    points_rewards=JSON, locked_until=UTCDateTime,
+    is_active=Boolean,
+    require_staff_pin=Boolean,
+    pin_is_active=Boolean,
+    points_rewards=JSON,
+    locked_until=UTCDateTime,
 )
 
 _LOCK_CARD = """
@@ -57,8 +60,9 @@ def lock_card(dialect: str):
 # Read in a statement of its own, after the lock is held: PostgreSQL re-reads a row it waited for,
 # but the subqueries of that same statement would still see the snapshot from before the wait
 # (and miss the stamp or the retry that the lock holder just committed).
-CARD_CONTEXT = text(
-    """
+CARD_CONTEXT = (
+    text(
+        """
     SELECT (SELECT COALESCE(SUM(t.stamps_delta), 0) FROM loyalty_transactions t
              WHERE t.card_id = :card_id AND t.transaction_type = :stamp_earned
                AND t.created_at >= :day_start) AS stamps_today,
@@ -66,7 +70,10 @@ CARD_CONTEXT = text(
              WHERE r.program_id = :program_id AND r.idempotency_key = :idempotency_key
            ) AS replay_transaction_id
     """
-).bindparams(bindparam("day_start", type_=UTCDateTime)).columns(stamps_today=Integer)
+    )
+    .bindparams(bindparam("day_start", type_=UTCDateTime))
+    .columns(stamps_today=Integer)
+)
 
 
 _LEDGER_COLUMNS = (

@@ -67,7 +67,11 @@ class ProgramRules:
 
     def find_reward(self, reward_id: str) -> dict[str, Any] | None:
         return next(
-            (r for r in self.points_rewards or [] if r.get("id") == reward_id and r.get("active", True)),
+            (
+                r
+                for r in self.points_rewards or []
+                if r.get("id") == reward_id and r.get("active", True)
+            ),
             None,
         )
 
@@ -204,8 +208,13 @@ def _lock_card(
 
 
 def _write(
-    rules: ProgramRules, card: LockedCard, change: Change, actor: Actor, staff_pin_id: int | None,
-    idempotency_key: str | None, now: datetime,
+    rules: ProgramRules,
+    card: LockedCard,
+    change: Change,
+    actor: Actor,
+    staff_pin_id: int | None,
+    idempotency_key: str | None,
+    now: datetime,
 ) -> int:
     """Insert the ledger row, move the card's balances and totals; return the new row's id."""
     totals = dict.fromkeys(hot_path_sql.CARD_TOTALS, 0) | change.totals
@@ -263,7 +272,10 @@ def _result_from_ledger(transaction_id: int, stamps_target: int, replayed: bool)
 
 
 def _replay(
-    transaction_id: int, card_id: int, expected_type: TransactionType, idempotency_key: str,
+    transaction_id: int,
+    card_id: int,
+    expected_type: TransactionType,
+    idempotency_key: str,
     stamps_target: int,
 ) -> BalanceChange:
     """The first result of a retried request, or IdempotencyKeyReused if the key named another."""
@@ -306,7 +318,10 @@ def apply_change(
         rules = _rules_from(row)
         if row.replay_transaction_id is not None:
             return _replay(
-                row.replay_transaction_id, card_id, transaction_type, idempotency_key,
+                row.replay_transaction_id,
+                card_id,
+                transaction_type,
+                idempotency_key,
                 rules.stamps_target,
             )
         if requires_active and not rules.is_active:

@@ -163,7 +163,8 @@ def check_pin(
     failure locks the PIN for `policy.lockout_minutes`; a lock that has expired starts a fresh
     count; a success resets the count.
 
-    Raises StaffPinRequired, StaffPinNotFound (unknown or inactive), StaffPinLocked, InvalidStaffPin.
+    Raises StaffPinRequired, StaffPinNotFound (unknown or inactive), StaffPinLocked,
+    InvalidStaffPin.
     """
     now = now or utcnow()
     if not pin:
@@ -195,9 +196,7 @@ def _count_failure(staff_pin_id: int, policy: LockoutPolicy, now: datetime):
         .where(StaffPin.id == staff_pin_id)
         .values(
             failed_attempts=new_count,
-            locked_until=case(
-                (new_count >= policy.max_failed_attempts, locked_until), else_=None
-            ),
+            locked_until=case((new_count >= policy.max_failed_attempts, locked_until), else_=None),
         )
         .returning(StaffPin.failed_attempts, StaffPin.locked_until)
     ).one()
@@ -207,8 +206,9 @@ def _count_failure(staff_pin_id: int, policy: LockoutPolicy, now: datetime):
     raise InvalidStaffPin(remaining_attempts=policy.max_failed_attempts - row.failed_attempts)
 
 
-def verify_pin(vendor_id: int, staff_pin_id: int | None, pin: str | None,
-               policy: LockoutPolicy | None = None) -> int:
+def verify_pin(
+    vendor_id: int, staff_pin_id: int | None, pin: str | None, policy: LockoutPolicy | None = None
+) -> int:
     """Verify a staff member's PIN outside of a balance change (e.g. to unlock a screen)."""
     if staff_pin_id is None:
         raise StaffPinRequired()

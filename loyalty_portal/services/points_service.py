@@ -18,7 +18,9 @@ def _require_points_program(rules: ProgramRules) -> None:
 
 
 def points_for_amount(purchase_amount_cents: int, points_per_currency_unit: int) -> int:
-    """Points for a purchase: the amount times the rate, rounded down to a whole point (no floats)."""
+    """Points for a purchase: the amount times the rate, rounded down to a whole point.
+
+    Integer arithmetic only: money never passes through a float."""
     return purchase_amount_cents * points_per_currency_unit // 100
 
 
@@ -32,8 +34,8 @@ def earn_points(
 ) -> BalanceChange:
     """Credit the points a purchase earns at the program's rate; the amount is kept on the row.
 
-    Raises ValidationError when the amount is not a positive integer of cents, is implausibly large
-    or earns no point, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
+    Raises ValidationError when the amount is not a positive integer of cents, is implausibly
+    large or earns no point, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
     """
     if (
         not isinstance(purchase_amount_cents, int)
@@ -70,13 +72,17 @@ def earn_points(
 
 
 def redeem_reward(
-    vendor_id: int, card_id: int, reward_id: str, *, actor: Actor,
+    vendor_id: int,
+    card_id: int,
+    reward_id: str,
+    *,
+    actor: Actor,
     idempotency_key: str | None = None,
 ) -> BalanceChange:
     """Redeem a catalogue reward, paying its points cost from the card.
 
-    Raises InvalidReward for an unknown or inactive reward, InsufficientPoints when the balance does
-    not cover the cost, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
+    Raises InvalidReward for an unknown or inactive reward, InsufficientPoints when the balance
+    does not cover the cost, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
     """
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:

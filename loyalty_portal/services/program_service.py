@@ -18,7 +18,14 @@ from ..errors import (
     VendorNotFound,
 )
 from ..extensions import db
-from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, ProgramType, TransactionType, Vendor
+from ..models import (
+    LoyaltyCard,
+    LoyaltyProgram,
+    LoyaltyTransaction,
+    ProgramType,
+    TransactionType,
+    Vendor,
+)
 
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 REWARD_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -36,7 +43,13 @@ _TEXT_LIMITS = {"name": (1, 120), "description": (0, 2000), "stamps_reward_descr
 _BOOLEANS = ("require_staff_pin", "apple_wallet_enabled", "google_wallet_enabled")
 _COLOURS = ("card_background_color", "card_text_color")
 EDITABLE_SETTINGS = (
-    *_INT_RANGES, *_TEXT_LIMITS, *_BOOLEANS, *_COLOURS, "logo_url", "points_rewards", "program_type"
+    *_INT_RANGES,
+    *_TEXT_LIMITS,
+    *_BOOLEANS,
+    *_COLOURS,
+    "logo_url",
+    "points_rewards",
+    "program_type",
 )
 
 
@@ -84,24 +97,31 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
 def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
     """A list of `{"id", "name", "points_cost", "active"}` with unique ids and positive costs."""
     if not isinstance(rewards, list) or len(rewards) > 50:
-        raise ValidationError(_l("The rewards catalogue must be a list of at most 50 rewards."),
-                              field="points_rewards")
+        raise ValidationError(
+            _l("The rewards catalogue must be a list of at most 50 rewards."),
+            field="points_rewards",
+        )
     clean, seen = [], set()
     for index, reward in enumerate(rewards):
         field = f"points_rewards[{index}]"
         if not isinstance(reward, dict):
-            raise ValidationError(_l("Each reward needs an id, a name and a points cost."), field=field)
+            raise ValidationError(
+                _l("Each reward needs an id, a name and a points cost."), field=field
+            )
         reward_id = str(reward.get("id", "")).strip().lower()
         name = str(reward.get("name", "")).strip()
         cost = reward.get("points_cost")
         active = reward.get("active", True)
         if not REWARD_ID_PATTERN.match(reward_id) or reward_id in seen:
-            raise ValidationError(_l("Each reward needs its own short id (a-z, 0-9, - and _)."),
-                                  field=f"{field}.id")
+            raise ValidationError(
+                _l("Each reward needs its own short id (a-z, 0-9, - and _)."), field=f"{field}.id"
+            )
         if not 1 <= len(name) <= 200:
             raise ValidationError(_l("Each reward needs a name."), field=f"{field}.name")
         if isinstance(cost, bool) or not isinstance(cost, int) or not 1 <= cost <= 1_000_000:
-            raise ValidationError(_l("A reward costs at least 1 point."), field=f"{field}.points_cost")
+            raise ValidationError(
+                _l("A reward costs at least 1 point."), field=f"{field}.points_cost"
+            )
         seen.add(reward_id)
         clean.append({"id": reward_id, "name": name, "points_cost": cost, "active": bool(active)})
     return clean
@@ -124,7 +144,8 @@ def get_program_by_id(program_id: int) -> LoyaltyProgram:
 def get_public_program(vendor_slug: str) -> LoyaltyProgram:
     """The program behind a vendor's QR code; refuses an inactive one so nobody enrols in it."""
     program = db.session.scalar(
-        select(LoyaltyProgram).join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
+        select(LoyaltyProgram)
+        .join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
         .where(Vendor.slug == vendor_slug)
     )
     if program is None:
@@ -161,7 +182,8 @@ def update_program(vendor_id: int, **changes: Any) -> LoyaltyProgram:
             select(LoyaltyCard.id).where(LoyaltyCard.program_id == program.id, balance > 0).limit(1)
         ):
             raise ValidationError(
-                _l("The program type cannot change while cards hold a balance."), field="program_type"
+                _l("The program type cannot change while cards hold a balance."),
+                field="program_type",
             )
     for key, value in clean.items():
         setattr(program, key, value)
@@ -264,7 +286,9 @@ def vendor_statistics(vendor_id: int, days: int = 30) -> ProgramStatistics:
     return program_statistics(get_program(vendor_id).id, days)
 
 
-def daily_activity(program_ids: list[int] | None, days: int, now: datetime | None = None) -> list[DailyActivity]:
+def daily_activity(
+    program_ids: list[int] | None, days: int, now: datetime | None = None
+) -> list[DailyActivity]:
     """Per-day activity over the last `days` days for some programs (None: the whole platform).
     Voids count against nothing here: the series shows what happened at the counter."""
     now = now or utcnow()
@@ -272,19 +296,60 @@ def daily_activity(program_ids: list[int] | None, days: int, now: datetime | Non
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=now.tzinfo)
     tx = LoyaltyTransaction
     day = _utc_day(tx.created_at).label("day")
-    ledger_query = select(
-        day,
-        func.sum(case((tx.transaction_type == TransactionType.STAMP_EARNED, tx.stamps_delta), else_=0)),
-        func.sum(case((tx.transaction_type == TransactionType.STAMP_REWARD_REDEEMED, -tx.stamps_delta), else_=0)),
-        func.sum(case((tx.transaction_type == TransactionType.POINTS_EARNED, tx.points_delta), else_=0)),
-        func.sum(case((tx.transaction_type == TransactionType.POINTS_REWARD_REDEEMED, -tx.points_delta), else_=0)),
-        func.count(case((tx.transaction_type.in_(
-            [TransactionType.STAMP_REWARD_REDEEMED, TransactionType.POINTS_REWARD_REDEEMED]), tx.id))),
-    ).where(tx.created_at >= since).group_by(day)
+    ledger_query = (
+        select(
+            day,
+            func.sum(
+                case(
+                    (tx.transaction_type == TransactionType.STAMP_EARNED, tx.stamps_delta), else_=0
+                )
+            ),
+            func.sum(
+                case(
+                    (
+                        tx.transaction_type == TransactionType.STAMP_REWARD_REDEEMED,
+                        -tx.stamps_delta,
+                    ),
+                    else_=0,
+                )
+            ),
+            func.sum(
+                case(
+                    (tx.transaction_type == TransactionType.POINTS_EARNED, tx.points_delta), else_=0
+                )
+            ),
+            func.sum(
+                case(
+                    (
+                        tx.transaction_type == TransactionType.POINTS_REWARD_REDEEMED,
+                        -tx.points_delta,
+                    ),
+                    else_=0,
+                )
+            ),
+            func.count(
+                case(
+                    (
+                        tx.transaction_type.in_(
+                            [
+                                TransactionType.STAMP_REWARD_REDEEMED,
+                                TransactionType.POINTS_REWARD_REDEEMED,
+                            ]
+                        ),
+                        tx.id,
+                    )
+                )
+            ),
+        )
+        .where(tx.created_at >= since)
+        .group_by(day)
+    )
     card_day = _utc_day(LoyaltyCard.created_at).label("day")
-    cards_query = select(card_day, func.count(LoyaltyCard.id)).where(
-        LoyaltyCard.created_at >= since
-    ).group_by(card_day)
+    cards_query = (
+        select(card_day, func.count(LoyaltyCard.id))
+        .where(LoyaltyCard.created_at >= since)
+        .group_by(card_day)
+    )
     if program_ids is not None:
         ledger_query = ledger_query.where(tx.program_id.in_(program_ids))
         cards_query = cards_query.where(LoyaltyCard.program_id.in_(program_ids))
@@ -294,15 +359,23 @@ def daily_activity(program_ids: list[int] | None, days: int, now: datetime | Non
     for offset in range(days):
         current = first_day + timedelta(days=offset)
         values = by_day.get(current, (0, 0, 0, 0, 0))
-        series.append(DailyActivity(current, *(int(v or 0) for v in values), new_cards.get(current, 0)))
+        series.append(
+            DailyActivity(current, *(int(v or 0) for v in values), new_cards.get(current, 0))
+        )
     return series
 
 
 # Owner screens ------------------------------------------------------------------------------------
 
 _LOOK_SETTINGS = (
-    "program_type", "name", "stamps_target", "stamps_reward_description",
-    "points_per_currency_unit", "card_background_color", "card_text_color", "logo_url",
+    "program_type",
+    "name",
+    "stamps_target",
+    "stamps_reward_description",
+    "points_per_currency_unit",
+    "card_background_color",
+    "card_text_color",
+    "logo_url",
 )
 MIN_TEXT_CONTRAST = 4.5  # WCAG AA for normal text
 

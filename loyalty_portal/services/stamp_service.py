@@ -12,7 +12,15 @@ from ..errors import (
     WrongProgramType,
 )
 from ..models import ProgramType, TransactionType
-from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change, local_day_bounds
+from .ledger import (
+    Actor,
+    BalanceChange,
+    Change,
+    LockedCard,
+    ProgramRules,
+    apply_change,
+    local_day_bounds,
+)
 
 MAX_STAMPS_PER_OPERATION = 10
 

@@ -6,7 +6,12 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..errors import TransactionAlreadyVoided, TransactionNotFound, TransactionNotVoidable, ValidationError
+from ..errors import (
+    TransactionAlreadyVoided,
+    TransactionNotFound,
+    TransactionNotVoidable,
+    ValidationError,
+)
 from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
 from .card_service import get_card
@@ -55,7 +60,11 @@ def get_transaction(vendor_id: int, transaction_id: int) -> LoyaltyTransaction:
 
 
 def void_transaction(
-    vendor_id: int, transaction_id: int, reason: str, *, actor: Actor,
+    vendor_id: int,
+    transaction_id: int,
+    reason: str,
+    *,
+    actor: Actor,
     idempotency_key: str | None = None,
 ) -> BalanceChange:
     """Cancel a ledger row with a new `void` row that reverses its deltas and lifetime totals.
@@ -104,8 +113,14 @@ def void_transaction(
 
 
 def adjust_balance(
-    vendor_id: int, card_id: int, *, stamps_delta: int = 0, points_delta: int = 0, reason: str,
-    actor: Actor, idempotency_key: str | None = None,
+    vendor_id: int,
+    card_id: int,
+    *,
+    stamps_delta: int = 0,
+    points_delta: int = 0,
+    reason: str,
+    actor: Actor,
+    idempotency_key: str | None = None,
 ) -> BalanceChange:
     """An owner's manual correction of a card's balances, with a reason; lifetime totals stay.
 
@@ -137,7 +152,9 @@ def adjust_balance(
     )
 
 
-def card_history(card_id: int, limit: int = 50, before_id: int | None = None) -> list[LoyaltyTransaction]:
+def card_history(
+    card_id: int, limit: int = 50, before_id: int | None = None
+) -> list[LoyaltyTransaction]:
     """A card's ledger, newest first, in pages of `limit` rows (keyset on the id)."""
     query = select(T).where(T.card_id == card_id).order_by(T.id.desc()).limit(limit)
     if before_id is not None:
@@ -151,8 +168,9 @@ class CardHistory:
     transactions: list[LoyaltyTransaction]
 
 
-def card_with_history(vendor_id: int, card_id: int, limit: int = 50,
-                      before_id: int | None = None) -> CardHistory:
+def card_with_history(
+    vendor_id: int, card_id: int, limit: int = 50, before_id: int | None = None
+) -> CardHistory:
     """The vendor's card and a page of its ledger, newest first. Raises LoyaltyCardNotFound
     (also for another vendor's card)."""
     card = get_card(vendor_id, card_id)
@@ -162,8 +180,13 @@ def card_with_history(vendor_id: int, card_id: int, limit: int = 50,
 # Audit --------------------------------------------------------------------------------------------
 
 _BALANCE_COLUMNS = (
-    "stamp_count", "points_balance", "total_stamps_earned", "total_stamps_redeemed",
-    "total_points_earned", "total_points_redeemed", "total_rewards_redeemed",
+    "stamp_count",
+    "points_balance",
+    "total_stamps_earned",
+    "total_stamps_redeemed",
+    "total_points_earned",
+    "total_points_redeemed",
+    "total_rewards_redeemed",
 )
 
 
@@ -203,11 +226,20 @@ def verify_ledger(batch_size: int = 2000) -> list[LedgerMismatch]:
         for column, delta in moved.items():
             sums[column] += delta
         if (tx.stamps_balance_after, tx.points_balance_after) != (
-            sums["stamp_count"], sums["points_balance"]
+            sums["stamp_count"],
+            sums["points_balance"],
         ):
-            mismatches.append(LedgerMismatch(tx.card_id, f"transaction {tx.id} balance_after",
-                                             tx.stamps_balance_after, sums["stamp_count"]))
-    cards = db.session.execute(select(LoyaltyCard.id, *[getattr(LoyaltyCard, c) for c in _BALANCE_COLUMNS]))
+            mismatches.append(
+                LedgerMismatch(
+                    tx.card_id,
+                    f"transaction {tx.id} balance_after",
+                    tx.stamps_balance_after,
+                    sums["stamp_count"],
+                )
+            )
+    cards = db.session.execute(
+        select(LoyaltyCard.id, *[getattr(LoyaltyCard, c) for c in _BALANCE_COLUMNS])
+    )
     for card_row in cards:
         sums = expected.get(card_row.id, dict.fromkeys(_BALANCE_COLUMNS, 0))
         for column in _BALANCE_COLUMNS:
@@ -230,14 +262,22 @@ class CardPage:
     next_before_id: int | None
 
 
-def card_page(vendor_id: int, card_id: int, limit: int = 50,
-              before_id: int | None = None) -> CardPage:
+def card_page(
+    vendor_id: int, card_id: int, limit: int = 50, before_id: int | None = None
+) -> CardPage:
     """The vendor's card with a page of its history, in three queries. Raises
     LoyaltyCardNotFound (also for another vendor's card)."""
     history = card_with_history(vendor_id, card_id, limit + 1, before_id)
     rows = history.transactions[:limit]
     ids = [row.id for row in rows]
-    voided = set(db.session.scalars(select(T.voids_transaction_id).where(
-        T.voids_transaction_id.in_(ids)))) if ids else set()
+    voided = (
+        set(
+            db.session.scalars(
+                select(T.voids_transaction_id).where(T.voids_transaction_id.in_(ids))
+            )
+        )
+        if ids
+        else set()
+    )
     next_before = rows[-1].id if len(history.transactions) > limit else None
     return CardPage(history.card, rows, voided, next_before)

@@ -16,8 +16,13 @@ from ..models import Role, User, Vendor
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
 
-def create_vendor(slug: str, name: str, timezone: str = "Europe/Luxembourg",
-                  currency: str = "EUR", default_locale: str = "en") -> Vendor:
+def create_vendor(
+    slug: str,
+    name: str,
+    timezone: str = "Europe/Luxembourg",
+    currency: str = "EUR",
+    default_locale: str = "en",
+) -> Vendor:
     """Raises ValidationError for a bad slug, name, time zone or currency; ConflictError for a
     slug already taken."""
     slug = (slug or "").strip().lower()
@@ -34,8 +39,9 @@ def create_vendor(slug: str, name: str, timezone: str = "Europe/Luxembourg",
         raise ValidationError(_l("Use a three-letter currency code."), field="currency")
     if db.session.scalar(select(Vendor.id).where(Vendor.slug == slug)):
         raise ConflictError({"slug": slug})
-    vendor = Vendor(slug=slug, name=name, timezone=timezone, currency=currency,
-                    default_locale=default_locale)
+    vendor = Vendor(
+        slug=slug, name=name, timezone=timezone, currency=currency, default_locale=default_locale
+    )
     db.session.add(vendor)
     db.session.commit()
     return vendor
@@ -53,8 +59,14 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
-def create_user(email: str, name: str, password: str, role: Role | str,
-                vendor_id: int | None = None, locale: str | None = None) -> User:
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    role: Role | str,
+    vendor_id: int | None = None,
+    locale: str | None = None,
+) -> User:
     """Raises ValidationError for a bad e-mail, a short password or a role/vendor mismatch;
     ConflictError for an e-mail already registered."""
     email = (email or "").strip().lower()
@@ -67,8 +79,14 @@ def create_user(email: str, name: str, password: str, role: Role | str,
         raise ValidationError(_l("Admins have no vendor; owners and staff have one."), field="role")
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise ConflictError({"email": email})
-    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password),
-                role=role, vendor_id=vendor_id, locale=locale)
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        password_hash=hash_password(password),
+        role=role,
+        vendor_id=vendor_id,
+        locale=locale,
+    )
     db.session.add(user)
     db.session.commit()
     return user

@@ -10,14 +10,14 @@ import re
 import uuid
 
 from babel.numbers import get_currency_precision
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth import roles_required
 from ..errors import InvalidReward, LoyaltyCardNotFound, ValidationError
-from ..extensions import limiter
 from ..models import Role
+from ..rate_limits import limit_failed_pin_attempts
 from ..services import card_service, pin_service, points_service, stamp_service
 from ..services.ledger import Actor
 from .errors import is_htmx
@@ -170,17 +170,13 @@ def _back_to_confirmation():
 # The actions --------------------------------------------------------------------------------------
 
 
-def _pin_limit() -> str:
-    return current_app.config["PIN_RATE_LIMIT"]
-
-
 def _done(card_id: int, change):
     found = card_service.get_card(_vendor_id(), card_id)
     return _page("_result.html", card=found, program=found.program, change=change)
 
 
 @bp.post("/card/<int:card_id>/stamp")
-@limiter.limit(_pin_limit)
+@limit_failed_pin_attempts()
 def stamp(card_id: int):
     change = stamp_service.add_stamp(
         _vendor_id(), card_id, actor=_actor(), idempotency_key=_idempotency_key()
@@ -189,7 +185,7 @@ def stamp(card_id: int):
 
 
 @bp.post("/card/<int:card_id>/redeem_stamps")
-@limiter.limit(_pin_limit)
+@limit_failed_pin_attempts()
 def redeem_stamps(card_id: int):
     change = stamp_service.redeem_reward(
         _vendor_id(), card_id, actor=_actor(), idempotency_key=_idempotency_key()
@@ -198,7 +194,7 @@ def redeem_stamps(card_id: int):
 
 
 @bp.post("/card/<int:card_id>/earn_points")
-@limiter.limit(_pin_limit)
+@limit_failed_pin_attempts()
 def earn_points(card_id: int):
     change = points_service.earn_points(
         _vendor_id(), card_id, request.form.get("amount_cents", type=int) or 0,
@@ -208,7 +204,7 @@ def earn_points(card_id: int):
 
 
 @bp.post("/card/<int:card_id>/redeem_reward")
-@limiter.limit(_pin_limit)
+@limit_failed_pin_attempts()
 def redeem_reward(card_id: int):
     change = points_service.redeem_reward(
         _vendor_id(), card_id, request.form.get("reward_id", ""),
