@@ -1,0 +1,162 @@
+"""Browser tests: the real app served on a loopback port, driven by Debian's Chromium.
+
+- `live_server`: the application on this test's own database (the `db_url` fixture of
+  tests/conftest.py), with real CSRF, served by werkzeug in a thread on a free port.
+- `browser`: one Chromium for all browser tests (launched once, closed after the last one);
+  `page`: a fresh browser context (no cookies) per test.
+
+SQLite allows one writer at a time and every transaction starts with BEGIN IMMEDIATE, so the test
+thread never holds a transaction while the browser drives the server: `live_server.run(fn)` runs
+`fn` in an app context, commits and removes the session before returning. Return plain values
+(ids, numbers) from `fn`, not ORM objects, which are detached afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import _test_config
+from tests.factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+# How long a Playwright step may wait before it fails (ms): generous for a loaded CI machine,
+# tiny against the 30 s default, so a broken test fails fast.
+STEP_TIMEOUT_MS = 10_000
+
+
+@dataclass
+class LiveServer:
+    app: object
+    url: str
+
+    def run(self, fn: Callable, *args, **kwargs):
+        """Call fn in an app context and end its transaction before the browser goes on."""
+        from loyalty_portal.extensions import db
+
+        with self.app.app_context():
+            try:
+                result = fn(*args, **kwargs)
+                db.session.commit()
+                return result
+            finally:
+                db.session.remove()
+
+
+@pytest.fixture
+def live_server(db_url):
+    from loyalty_portal import create_app
+    from loyalty_portal.extensions import db
+
+    config = _test_config(db_url)
+    config.update(WTF_CSRF_ENABLED=True, TESTING=False)
+    app = create_app(config)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, url)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture(scope="package")
+def browser(browser_type_launch_args):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(**browser_type_launch_args)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open a page in a fresh context (own cookies): new_page(viewport=..., locale=...)."""
+    contexts = []
+
+    def _new_page(width: int = 1024, height: int = 800, locale: str = "en-GB", **options):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale=locale, **options
+        )
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def sign_in(page, live_server: LiveServer, email: str, password: str = DEFAULT_PASSWORD,
+            remember: bool = False) -> None:
+    """Sign in through the login form (real CSRF token) and wait for the role's start page."""
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    if remember:
+        page.get_by_label("Remember this terminal").check()
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@dataclass
+class Shop:
+    """A café's stamp card, as plain values (safe to use while the browser drives the server)."""
+
+    vendor_id: int
+    slug: str
+    program_id: int
+    program_name: str
+    card_id: int
+    card_number: str
+    public_token: str
+    customer: str
+    staff_name: str
+    pin: str
+    owner_email: str
+    staff_email: str
+    admin_email: str
+
+
+def make_shop(**settings) -> Shop:
+    """A stamp-card café with an owner, a staff terminal login, Anna's PIN and Marie's card
+    (run it through live_server.run)."""
+    from loyalty_portal.models import Role
+    from tests.factories import make_card, make_pin, make_program, make_user, make_vendor
+
+    vendor = make_vendor("cafe-lumiere", name="Café Lumière")
+    settings.setdefault("stamps_target", 10)
+    program = make_program(vendor, "stamps", name="Coffee card", **settings)
+    card = make_card(program, name="Marie Weber", email="marie.weber@example.com")
+    make_pin(vendor, "Anna", "4821")
+    return Shop(
+        vendor_id=vendor.id, slug=vendor.slug, program_id=program.id, program_name=program.name,
+        card_id=card.id, card_number=card.card_number, public_token=card.public_token,
+        customer="Marie Weber", staff_name="Anna", pin="4821",
+        owner_email=make_user(Role.OWNER, vendor, "owner@cafe.test").email,
+        staff_email=make_user(Role.STAFF, vendor, "counter@cafe.test").email,
+        admin_email=make_user(Role.ADMIN, email="admin@platform.test").email,
+    )
+
+
+@pytest.fixture
+def shop(live_server) -> Shop:
+    return live_server.run(make_shop)
