@@ -3,8 +3,9 @@
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, case, cast, func, select
@@ -235,11 +236,13 @@ class ProgramStatistics:
     daily: list[DailyActivity]
 
 
-def _utc_day(column):
-    """Calendar day (UTC) of a timestamp column, on SQLite and PostgreSQL alike."""
+def _local_day(column, zone: ZoneInfo, now: datetime):
+    """Calendar day of a timestamp column in a time zone. PostgreSQL knows the zone's rules;
+    SQLite (the embedded development database) shifts by the zone's offset at `now`."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
+        return cast(func.timezone(zone.key, column), Date)
+    offset_minutes = int(now.astimezone(zone).utcoffset().total_seconds() // 60)
+    return func.date(column, f"{offset_minutes:+d} minutes")
 
 
 def _as_date(value) -> date:
@@ -277,7 +280,7 @@ def program_statistics(program_id: int, days: int = 30) -> ProgramStatistics:
         points_redeemed=totals[5],
         rewards_redeemed=totals[6],
         last_activity_at=last_activity,
-        daily=daily_activity([program_id], days, now),
+        daily=daily_activity([program_id], days, now, timezone=_program_timezone(program_id)),
     )
 
 
@@ -286,16 +289,32 @@ def vendor_statistics(vendor_id: int, days: int = 30) -> ProgramStatistics:
     return program_statistics(get_program(vendor_id).id, days)
 
 
+def _program_timezone(program_id: int) -> str:
+    return (
+        db.session.scalar(
+            select(Vendor.timezone)
+            .join(LoyaltyProgram, LoyaltyProgram.vendor_id == Vendor.id)
+            .where(LoyaltyProgram.id == program_id)
+        )
+        or "UTC"
+    )
+
+
 def daily_activity(
-    program_ids: list[int] | None, days: int, now: datetime | None = None
+    program_ids: list[int] | None,
+    days: int,
+    now: datetime | None = None,
+    timezone: str = "UTC",
 ) -> list[DailyActivity]:
-    """Per-day activity over the last `days` days for some programs (None: the whole platform).
+    """Per-day activity over the last `days` days for some programs (None: the whole platform),
+    the days counted in `timezone` (a vendor's own; UTC across vendors).
     Voids count against nothing here: the series shows what happened at the counter."""
     now = now or utcnow()
-    first_day = (now - timedelta(days=days - 1)).date()
-    since = datetime.combine(first_day, datetime.min.time(), tzinfo=now.tzinfo)
+    zone = ZoneInfo(timezone)
+    first_day = now.astimezone(zone).date() - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time.min, tzinfo=zone)
     tx = LoyaltyTransaction
-    day = _utc_day(tx.created_at).label("day")
+    day = _local_day(tx.created_at, zone, now).label("day")
     ledger_query = (
         select(
             day,
@@ -344,7 +363,7 @@ def daily_activity(
         .where(tx.created_at >= since)
         .group_by(day)
     )
-    card_day = _utc_day(LoyaltyCard.created_at).label("day")
+    card_day = _local_day(LoyaltyCard.created_at, zone, now).label("day")
     cards_query = (
         select(card_day, func.count(LoyaltyCard.id))
         .where(LoyaltyCard.created_at >= since)
