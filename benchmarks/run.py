@@ -54,33 +54,49 @@ def prepare(url: str) -> dict:
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
         fast = vendor_service.create_vendor("bench-fast", "Bench without PIN")
         pinned = vendor_service.create_vendor("bench-pin", "Bench with PIN")
-        program_service.create_program(fast.id, "stamps", "Fast", require_staff_pin=False,
-                                       stamps_target=10)
+        program_service.create_program(
+            fast.id, "stamps", "Fast", require_staff_pin=False, stamps_target=10
+        )
         program_service.create_program(pinned.id, "stamps", "PIN", stamps_target=10)
         staff = pin_service.create_pin(pinned.id, "Bench", "1234")
         for program_id in (1, 2):
-            db.session.execute(text(
-                "INSERT INTO customers (vendor_id, name, email, created_at)"
-                " SELECT :vendor, 'Bench ' || g, 'bench' || g || '-' || :vendor || '@example.com', now()"
-                " FROM generate_series(1, :cards) g"
-            ), {"vendor": program_id, "cards": CARDS})
-            db.session.execute(text(
-                "INSERT INTO loyalty_cards (program_id, customer_id, card_number, public_token,"
-                " stamp_count, points_balance, total_stamps_earned, total_stamps_redeemed,"
-                " total_points_earned, total_points_redeemed, total_rewards_redeemed, is_active,"
-                " created_at, updated_at, apple_serial_number, apple_auth_token)"
-                " SELECT :program, c.id, lpad((:program * 1000000 + c.id)::text, 12, '0'),"
-                " md5('t' || c.id), 0, 0, 0, 0, 0, 0, 0, true, now(), now(), md5('s' || c.id), 'x'"
-                " FROM customers c WHERE c.vendor_id = :program"
-            ), {"program": program_id})
+            db.session.execute(
+                text(
+                    "INSERT INTO customers (vendor_id, name, email, created_at)"
+                    " SELECT :vendor, 'Bench ' || g,"
+                    " 'bench' || g || '-' || :vendor || '@example.com', now()"
+                    " FROM generate_series(1, :cards) g"
+                ),
+                {"vendor": program_id, "cards": CARDS},
+            )
+            db.session.execute(
+                text(
+                    "INSERT INTO loyalty_cards (program_id, customer_id, card_number, public_token,"
+                    " stamp_count, points_balance, total_stamps_earned, total_stamps_redeemed,"
+                    " total_points_earned, total_points_redeemed, total_rewards_redeemed,"
+                    " is_active,"
+                    " created_at, updated_at, apple_serial_number, apple_auth_token)"
+                    " SELECT :program, c.id, lpad((:program * 1000000 + c.id)::text, 12, '0'),"
+                    " md5('t' || c.id), 0, 0, 0, 0, 0, 0, 0, true, now(), now(),"
+                    " md5('s' || c.id), 'x'"
+                    " FROM customers c WHERE c.vendor_id = :program"
+                ),
+                {"program": program_id},
+            )
         db.session.commit()
         api_key = _create_api_key(fast.id)
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         first_fast = db.session.scalar(text("SELECT min(id) FROM loyalty_cards WHERE program_id=1"))
         first_pin = db.session.scalar(text("SELECT min(id) FROM loyalty_cards WHERE program_id=2"))
-        setup = {"fast_vendor": fast.id, "pin_vendor": pinned.id, "staff_pin": staff.id,
-                 "first_fast_card": first_fast, "first_pin_card": first_pin, "api_key": api_key}
+        setup = {
+            "fast_vendor": fast.id,
+            "pin_vendor": pinned.id,
+            "staff_pin": staff.id,
+            "first_fast_card": first_fast,
+            "first_pin_card": first_pin,
+            "api_key": api_key,
+        }
         db.engine.dispose()
     return setup
 
@@ -96,8 +112,10 @@ def reset_ledger(url: str) -> None:
 
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         conn.execute("TRUNCATE loyalty_transactions")
-        conn.execute("UPDATE loyalty_cards SET stamp_count = 0, total_stamps_earned = 0,"
-                     " last_stamp_at = NULL")
+        conn.execute(
+            "UPDATE loyalty_cards SET stamp_count = 0, total_stamps_earned = 0,"
+            " last_stamp_at = NULL"
+        )
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE loyalty_cards")
@@ -105,10 +123,30 @@ def reset_ledger(url: str) -> None:
 
 def run_pgbench(cluster) -> float:
     out = subprocess.run(
-        ["pgbench", "-n", "-c", str(CLIENTS), "-j", "2", "-T", str(SECONDS), "-D", f"cards={CARDS}",
-         "-f", str(ROOT / "benchmarks" / "pgbench_stamp.sql"),
-         "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", cluster.database],
-        capture_output=True, text=True, check=True,
+        [
+            "pgbench",
+            "-n",
+            "-c",
+            str(CLIENTS),
+            "-j",
+            "2",
+            "-T",
+            str(SECONDS),
+            "-D",
+            f"cards={CARDS}",
+            "-f",
+            str(ROOT / "benchmarks" / "pgbench_stamp.sql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            "postgres",
+            cluster.database,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
@@ -123,8 +161,9 @@ def _service_worker(url, vendor_id, first_card, worker, workers, deadline, pin, 
     with app.app_context():
         card = first_card + worker
         while time.perf_counter() < deadline:
-            stamp_service.add_stamp(vendor_id, card, actor=actor,
-                                    idempotency_key=f"bench-{worker}-{done}")
+            stamp_service.add_stamp(
+                vendor_id, card, actor=actor, idempotency_key=f"bench-{worker}-{done}"
+            )
             card += workers
             done += 1
     queue.put(done)
@@ -134,8 +173,10 @@ def run_service(url, vendor_id, first_card, pin=None, staff_pin=None, workers=CL
     queue = multiprocessing.Queue()
     deadline = time.perf_counter() + SECONDS + 1
     processes = [
-        multiprocessing.Process(target=_service_worker, args=(
-            url, vendor_id, first_card, w, workers, deadline, pin, staff_pin, queue))
+        multiprocessing.Process(
+            target=_service_worker,
+            args=(url, vendor_id, first_card, w, workers, deadline, pin, staff_pin, queue),
+        )
         for w in range(workers)
     ]
     start = time.perf_counter()
@@ -174,24 +215,62 @@ def run_http(url, setup) -> dict | None:
     port = "5099"
     env = dict(os.environ, DATABASE_URL=url)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "--log-level",
-         "warning", "wsgi:app"], cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "3",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         time.sleep(3)
-        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(WRK_SCRIPT % {"first": setup["first_fast_card"], "threads": 2, "cards": CARDS,
-                                   "path": "/api/v1/vendor/loyalty/cards/", "key": setup["api_key"]})
-        script.close()
+        script = Path(tempfile.mkdtemp()) / "stamp.lua"
+        script.write_text(
+            WRK_SCRIPT
+            % {
+                "first": setup["first_fast_card"],
+                "threads": 2,
+                "cards": CARDS,
+                "path": "/api/v1/vendor/loyalty/cards/",
+                "key": setup["api_key"],
+            }
+        )
         out = subprocess.run(
-            ["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{SECONDS}s", "-s", script.name,
-             "--latency", f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(CLIENTS),
+                "-d",
+                f"{SECONDS}s",
+                "-s",
+                str(script),
+                "--latency",
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
         p50 = re.search(r"50%\s+(\S+)", out).group(1)
         p99 = re.search(r"99%\s+(\S+)", out).group(1)
         non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        return {"rps": rps, "p50": p50, "p99": p99, "errors": int(non_2xx.group(1)) if non_2xx else 0}
+        return {
+            "rps": rps,
+            "p50": p50,
+            "p99": p99,
+            "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        }
     finally:
         server.terminate()
         server.wait()
@@ -209,8 +288,12 @@ def main() -> None:
         results["http"] = run_http(url, setup)
         reset_ledger(url)
         results["service_pin"] = run_service(
-            url, setup["pin_vendor"], setup["first_pin_card"], pin="1234",
-            staff_pin=setup["staff_pin"], workers=4,
+            url,
+            setup["pin_vendor"],
+            setup["first_pin_card"],
+            pin="1234",
+            staff_pin=setup["staff_pin"],
+            workers=4,
         )
     print(json.dumps(results, indent=2))
     write_report(results)
@@ -221,21 +304,34 @@ def write_report(results: dict) -> None:
     http = results["http"]
     rows = [
         ("pgbench, bare transaction (8 clients)", f"{pgbench:,.0f}/s", "1.00"),
-        ("stamp_service.add_stamp, all rules, 8 processes", f"{results['service']:,.0f}/s",
-         f"{results['service'] / pgbench:.2f}"),
+        (
+            "stamp_service.add_stamp, all rules, 8 processes",
+            f"{results['service']:,.0f}/s",
+            f"{results['service'] / pgbench:.2f}",
+        ),
     ]
     if http:
-        rows.append((
-            f"POST /api/v1/vendor/loyalty/cards/<id>/stamps, gunicorn 3 workers, wrk 8 connections"
-            f" (p50 {http['p50']}, p99 {http['p99']}, non-2xx {http['errors']})",
-            f"{http['rps']:,.0f}/s", f"{http['rps'] / pgbench:.2f}",
-        ))
-    rows.append(("add_stamp with a staff PIN, bcrypt cost 10, 4 processes",
-                 f"{results['service_pin']:,.0f}/s", f"{results['service_pin'] / pgbench:.2f}"))
+        rows.append(
+            (
+                "POST /api/v1/vendor/loyalty/cards/<id>/stamps, gunicorn 3 workers,"
+                f" wrk {CLIENTS} connections"
+                f" (p50 {http['p50']}, p99 {http['p99']}, non-2xx {http['errors']})",
+                f"{http['rps']:,.0f}/s",
+                f"{http['rps'] / pgbench:.2f}",
+            )
+        )
+    rows.append(
+        (
+            "add_stamp with a staff PIN, bcrypt cost 10, 4 processes",
+            f"{results['service_pin']:,.0f}/s",
+            f"{results['service_pin'] / pgbench:.2f}",
+        )
+    )
     table = "\n".join(f"| {name} | {rate} | {ratio} |" for name, rate, ratio in rows)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
-        f"## Latest run\n\n{stamp}, {platform.node()}, {os.cpu_count()} cores, PostgreSQL with fsync on,"
+        f"## Latest run\n\n{stamp}, {platform.node()}, {os.cpu_count()} cores,"
+        " PostgreSQL with fsync on,"
         f" {SECONDS} s per measurement, {CARDS:,} cards per program.\n\n"
         f"| what | throughput | of pgbench |\n|---|---|---|\n{table}\n"
     )

@@ -17,7 +17,9 @@ def make_vendor(slug: str | None = None, timezone: str = "Europe/Luxembourg", **
     )
 
 
-def make_program(vendor: Vendor | None = None, program_type: str = "stamps", **settings) -> LoyaltyProgram:
+def make_program(
+    vendor: Vendor | None = None, program_type: str = "stamps", **settings
+) -> LoyaltyProgram:
     vendor = vendor or make_vendor()
     if program_type == "points":
         settings.setdefault(
@@ -48,12 +50,19 @@ def make_pin(vendor: Vendor, name: str | None = None, pin: str = "1234") -> Staf
     return pin_service.create_pin(vendor.id, name or f"Staff {next(_sequence)}", pin)
 
 
-def make_user(role: Role | str = Role.OWNER, vendor: Vendor | None = None, email: str | None = None,
-              password: str = DEFAULT_PASSWORD) -> User:
+def make_user(
+    role: Role | str = Role.OWNER,
+    vendor: Vendor | None = None,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+) -> User:
     role = Role(role)
     if role != Role.ADMIN and vendor is None:
         vendor = make_vendor()
     return vendor_service.create_user(
-        email or f"user{next(_sequence)}@example.com", f"{role.value} user", password, role,
+        email or f"user{next(_sequence)}@example.com",
+        f"{role.value} user",
+        password,
+        role,
         vendor.id if role != Role.ADMIN else None,
     )

@@ -35,7 +35,8 @@ def earn_points(
     """Credit the points a purchase earns at the program's rate; the amount is kept on the row.
 
     Raises ValidationError when the amount is not a positive integer of cents, is implausibly
-    large or earns no point, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
+    large or earns no point, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive,
+    WrongProgramType.
     """
     if (
         not isinstance(purchase_amount_cents, int)
@@ -82,7 +83,8 @@ def redeem_reward(
     """Redeem a catalogue reward, paying its points cost from the card.
 
     Raises InvalidReward for an unknown or inactive reward, InsufficientPoints when the balance
-    does not cover the cost, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
+    does not cover the cost, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive,
+    WrongProgramType.
     """
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:

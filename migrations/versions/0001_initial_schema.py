@@ -3,13 +3,12 @@
 The ledger (loyalty_transactions) gets triggers that refuse UPDATE and DELETE on both databases.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

@@ -53,15 +53,21 @@ def test_twenty_simultaneous_stamps_give_exactly_one(app, db, vendor, card, staf
     assert db.session.query(LoyaltyTransaction).count() == 1
 
 
-def test_twenty_simultaneous_redemptions_on_a_balance_for_three_give_three(app, db, points_program, clock):
+def test_twenty_simultaneous_redemptions_on_a_balance_for_three_give_three(
+    app, db, points_program, clock
+):
     from loyalty_portal.services import program_service
     from tests.factories import make_card
 
     vendor_id = points_program.vendor_id
     program_service.update_program(vendor_id, require_staff_pin=False)
     card = make_card(points_program)
-    points_service.earn_points(vendor_id, card.id, 1500, actor=Actor())  # 30 points, coffee costs 10
-    outcomes = race(app, lambda: points_service.redeem_reward(vendor_id, card.id, "coffee", actor=Actor()))
+    points_service.earn_points(
+        vendor_id, card.id, 1500, actor=Actor()
+    )  # 30 points, coffee costs 10
+    outcomes = race(
+        app, lambda: points_service.redeem_reward(vendor_id, card.id, "coffee", actor=Actor())
+    )
     successes = [o for o in outcomes if not isinstance(o, str)]
     assert len(successes) == 3
     assert outcomes.count("INSUFFICIENT_POINTS") == RACERS - 3
@@ -73,7 +79,8 @@ def test_twenty_simultaneous_redemptions_on_a_balance_for_three_give_three(app, 
 def test_simultaneous_retries_with_one_key_give_one_effect(app, db, vendor, card, staff, clock):
     actor = Actor(staff_pin_id=staff.id, pin="1234")
     outcomes = race(
-        app, lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor, idempotency_key="same")
+        app,
+        lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor, idempotency_key="same"),
     )
     assert all(not isinstance(o, str) for o in outcomes)
     assert len({o.transaction_id for o in outcomes}) == 1

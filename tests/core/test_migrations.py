@@ -20,6 +20,9 @@ def test_upgrade_created_every_table(db):
     tables = set(inspect(db.engine).get_table_names())
     assert set(db.metadata.tables) <= tables
     assert {
-        "loyalty_programs", "loyalty_cards", "loyalty_transactions", "staff_pins",
+        "loyalty_programs",
+        "loyalty_cards",
+        "loyalty_transactions",
+        "staff_pins",
         "apple_device_registrations",
     } <= tables

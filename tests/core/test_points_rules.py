@@ -34,7 +34,11 @@ def test_points_for_amount_rounds_down_whole_units(cents, rate, points):
 
 def test_earn_records_amount_and_points(points_card):
     result = earn(points_card, 1250)  # 12.50 at 2 points per unit
-    assert (result.points_delta, result.points_balance, result.purchase_amount_cents) == (25, 25, 1250)
+    assert (result.points_delta, result.points_balance, result.purchase_amount_cents) == (
+        25,
+        25,
+        1250,
+    )
 
 
 @pytest.mark.parametrize("cents", [0, -100, 10_000_001, 12.5, "1000", True])
@@ -51,9 +55,14 @@ def test_amount_too_small_for_a_point(points_card):
 
 def test_redeem_pays_the_cost(points_card):
     earn(points_card, 3000)  # 60 points
-    result = points_service.redeem_reward(points_card.program.vendor_id, points_card.id, "cake", actor=NO_PIN)
+    result = points_service.redeem_reward(
+        points_card.program.vendor_id, points_card.id, "cake", actor=NO_PIN
+    )
     assert (result.points_delta, result.points_balance, result.reward_id, result.reward_name) == (
-        -50, 10, "cake", "Cake",
+        -50,
+        10,
+        "cake",
+        "Cake",
     )
 
 
@@ -65,9 +74,12 @@ def test_redeem_refuses_unknown_inactive_and_unaffordable_rewards(points_card, p
     with pytest.raises(InsufficientPoints) as refused:
         points_service.redeem_reward(vendor_id, points_card.id, "cake", actor=NO_PIN)
     assert refused.value.details == {"current_points": 20, "required_points": 50}
-    program_service.update_program(vendor_id, points_rewards=[
-        {"id": "coffee", "name": "Coffee", "points_cost": 10, "active": False},
-    ])
+    program_service.update_program(
+        vendor_id,
+        points_rewards=[
+            {"id": "coffee", "name": "Coffee", "points_cost": 10, "active": False},
+        ],
+    )
     with pytest.raises(InvalidReward):
         points_service.redeem_reward(vendor_id, points_card.id, "coffee", actor=NO_PIN)
 
