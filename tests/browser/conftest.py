@@ -13,6 +13,7 @@ thread never holds a transaction while the browser drives the server: `live_serv
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,12 +49,14 @@ class LiveServer:
                 db.session.remove()
 
 
-@pytest.fixture
-def live_server(db_url):
+@contextlib.contextmanager
+def serve(database_url: str):
+    """The app on `database_url`, served on a free loopback port until the block ends."""
     from loyalty_portal import create_app
     from loyalty_portal.extensions import db
 
-    config = _test_config(db_url)
+    config = _test_config(database_url)
+    # Real CSRF: the browser posts the tokens the pages carry (form fields and htmx's header).
     config.update(WTF_CSRF_ENABLED=True, TESTING=False)
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -70,6 +73,32 @@ def live_server(db_url):
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()
+
+
+@pytest.fixture
+def live_server(db_url):
+    """The app on this test's own empty database."""
+    with serve(db_url) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def demo_server(_migrated_schema, db_kind, tmp_path_factory):
+    """The app with `flask loyalty demo`'s data (two shops, three weeks of history), shared by
+    the tests of one module that only look (accessibility, screenshots)."""
+    from loyalty_portal.demo import seed_demo
+
+    if db_kind == "sqlite":
+        url = _migrated_schema.fresh_url(tmp_path_factory.mktemp("demo"))
+    else:
+        url = _migrated_schema.url
+    try:
+        with serve(url) as server:
+            server.run(seed_demo)
+            yield server
+    finally:
+        if db_kind != "sqlite":
+            _migrated_schema.empty_all_tables()
 
 
 @pytest.fixture(scope="package")
@@ -160,3 +189,97 @@ def make_shop(**settings) -> Shop:
 @pytest.fixture
 def shop(live_server) -> Shop:
     return live_server.run(make_shop)
+
+
+# --------------------------------------------------------------------------- the demo's screens
+
+
+@dataclass
+class DemoShop:
+    slug: str
+    owner_email: str
+    staff_email: str
+    program_id: int
+    card_id: int
+    card_number: str
+    public_token: str
+    staff_pin_id: int
+    transaction_id: int
+
+
+def demo_shop(slug: str) -> DemoShop:
+    """Where the demo's screens of one shop are (run it through demo_server.run): its program,
+    Marie Weber's card and its first transaction, Anna's PIN."""
+    from sqlalchemy import select
+
+    from loyalty_portal.extensions import db
+    from loyalty_portal.models import (
+        Customer,
+        LoyaltyCard,
+        LoyaltyProgram,
+        LoyaltyTransaction,
+        StaffPin,
+        Vendor,
+    )
+
+    vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug))
+    program = db.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor.id))
+    card = db.session.scalar(
+        select(LoyaltyCard).join(Customer)
+        .where(LoyaltyCard.program_id == program.id, Customer.name == "Marie Weber")
+    )
+    pin = db.session.scalar(
+        select(StaffPin).where(StaffPin.vendor_id == vendor.id, StaffPin.name == "Anna")
+    )
+    transaction_id = db.session.scalar(
+        select(LoyaltyTransaction.id).where(LoyaltyTransaction.card_id == card.id)
+        .order_by(LoyaltyTransaction.id.desc()).limit(1)
+    )
+    return DemoShop(slug, f"owner@{slug}.test", f"counter@{slug}.test", program.id, card.id,
+                    card.card_number, card.public_token, pin.id, transaction_id)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_server):
+    """The demo's two shops: demo.cafe (stamps) and demo.bakery (points)."""
+
+    @dataclass
+    class Demo:
+        cafe: DemoShop
+        bakery: DemoShop
+        admin_email: str = "admin@demo.test"
+
+    return Demo(demo_server.run(demo_shop, "cafe-lumiere"),
+                demo_server.run(demo_shop, "boulangerie-schmit"))
+
+
+@pytest.fixture(scope="module")
+def signed_in_states(browser, demo_server):
+    """Cookies of a signed-in browser per demo login, made once per module: a test opens a page
+    that is already signed in instead of going through the form again."""
+    from loyalty_portal.demo import DEMO_PASSWORD
+
+    states = {}
+
+    def state_for(email: str):
+        if email not in states:
+            context = browser.new_context()
+            context.set_default_timeout(STEP_TIMEOUT_MS)
+            sign_in(context.new_page(), demo_server, email, DEMO_PASSWORD)
+            states[email] = context.storage_state()
+            context.close()
+        return states[email]
+
+    return state_for
+
+
+@pytest.fixture
+def demo_page(new_page, signed_in_states):
+    """demo_page(email or None, width=..., height=...): a page in its own context, signed in."""
+
+    def _demo_page(email: str | None = None, **options):
+        if email:
+            options["storage_state"] = signed_in_states(email)
+        return new_page(**options)
+
+    return _demo_page
