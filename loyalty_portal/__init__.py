@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -57,6 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     register_error_handlers(app)
     _register_blueprints(app)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

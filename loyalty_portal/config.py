@@ -30,4 +30,8 @@ class Config:
     # Counts refused PINs only (see rate_limits.py).
     PIN_RATE_LIMIT = os.environ.get("PIN_RATE_LIMIT", "20 per minute")
 
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+    # X-Forwarded-For then gives the client address that rate limits and the ledger record.
+    TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

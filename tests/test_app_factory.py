@@ -79,3 +79,18 @@ def test_create_app_normalises_a_configured_postgres_url():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgres://u@host/db", "TESTING": True})
 
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@host/db"
+
+
+def test_trusted_proxy_gives_the_client_address(db_url):
+    from flask import request
+
+    from loyalty_portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "TRUSTED_PROXY_COUNT": 1})
+    app.add_url_rule("/_whoami", "whoami", lambda: request.remote_addr)
+    client = app.test_client()
+    assert client.get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text == "203.0.113.7"
+    plain = create_app({"SQLALCHEMY_DATABASE_URI": db_url})
+    plain.add_url_rule("/_whoami", "whoami", lambda: request.remote_addr)
+    response = plain.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.text == "127.0.0.1"

@@ -10,7 +10,7 @@ from ..extensions import login_manager
 # No inline script or style anywhere: htmx is told not to inject its indicator styles
 # (see the htmx-config meta tag in base.html), colours of a program come from /theme/<slug>.css.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 
