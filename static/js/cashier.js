@@ -74,6 +74,11 @@
       return;
     }
     setUpPinpads(panel);
+    /* A confirmation step (staff picker, PIN pad) is shown whole, Confirm included, from its top:
+       below the scan form it would reach past the fold of a phone or a landscape tablet. */
+    if (panel.querySelector("form.pinpad, .staff-picker")) {
+      panel.scrollIntoView({ block: "start" });
+    }
     var scan = scanInput();
     if (scan && panel.querySelector("[data-scan-next]")) {
       scan.value = "";
