@@ -24,8 +24,6 @@ from werkzeug.serving import make_server
 from tests.conftest import _test_config
 from tests.factories import DEFAULT_PASSWORD
 
-pytestmark = pytest.mark.browser
-
 # How long a Playwright step may wait before it fails (ms): generous for a loaded CI machine,
 # tiny against the 30 s default, so a broken test fails fast.
 STEP_TIMEOUT_MS = 10_000
@@ -116,7 +114,7 @@ def new_page(browser):
     """Open a page in a fresh context (own cookies): new_page(viewport=..., locale=...)."""
     contexts = []
 
-    def _new_page(width: int = 1024, height: int = 800, locale: str = "en-GB", **options):
+    def _new_page(width: int = 1024, height: int = 768, locale: str = "en-GB", **options):
         context = browser.new_context(
             viewport={"width": width, "height": height}, locale=locale, **options
         )

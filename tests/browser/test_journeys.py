@@ -33,6 +33,8 @@ def stamp_with_pin_pad(page, shop, pick_staff: bool = False) -> None:
         expect(page.get_by_role("heading", name="Who is at the counter?")).to_be_visible()
         page.get_by_role("button", name=shop.staff_name, exact=True).click()
     expect(page.get_by_label(f"{shop.staff_name}, enter your PIN")).to_be_visible()
+    # The whole pad, Confirm included, is on screen without scrolling (a counter tablet).
+    expect(page.get_by_role("button", name="Confirm")).to_be_in_viewport()
     type_pin_on_pad(page, shop.pin)
     expect(page.get_by_label(f"{shop.staff_name}, enter your PIN")).to_have_value(shop.pin)
     page.get_by_role("button", name="Confirm").click()
