@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.steps import sign_in
 from tests.conftest import _test_config
-from tests.factories import DEFAULT_PASSWORD
 
 # How long a Playwright step may wait before it fails (ms): generous for a loaded CI machine,
 # tiny against the 30 s default, so a broken test fails fast.
@@ -130,18 +130,6 @@ def new_page(browser):
 @pytest.fixture
 def page(new_page):
     return new_page()
-
-
-def sign_in(page, live_server: LiveServer, email: str, password: str = DEFAULT_PASSWORD,
-            remember: bool = False) -> None:
-    """Sign in through the login form (real CSRF token) and wait for the role's start page."""
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    if remember:
-        page.get_by_label("Remember this terminal").check()
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 @dataclass

@@ -9,21 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.steps import find_card, sign_in, type_pin_on_pad
 
 pytestmark = pytest.mark.browser
-
-
-def find_card(page, number: str) -> None:
-    """Type the card number into the scan field and press Enter, as a scanner does."""
-    scan = page.get_by_label("Card number, QR code, name, e-mail or phone")
-    scan.fill(number)
-    scan.press("Enter")
-
-
-def type_pin_on_pad(page, pin: str) -> None:
-    for digit in pin:
-        page.locator(f"[data-pinpad-keys] [data-digit='{digit}']").click()
 
 
 def stamp_with_pin_pad(page, shop, pick_staff: bool = False) -> None:

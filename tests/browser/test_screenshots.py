@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_journeys import find_card, type_pin_on_pad
+from tests.browser.steps import find_card, type_pin_on_pad
 
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots]
 
