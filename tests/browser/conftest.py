@@ -2,8 +2,12 @@
 
 - `live_server`: the application on this test's own database (the `db_url` fixture of
   tests/conftest.py), with real CSRF, served by werkzeug in a thread on a free port.
+- `shop`: a stamp-card café on that database (owner, staff terminal, admin, Anna's PIN, a card).
 - `browser`: one Chromium for all browser tests (launched once, closed after the last one);
-  `page`: a fresh browser context (no cookies) per test.
+  `page` / `new_page(width=..., height=..., ...)`: a fresh browser context (no cookies) per page.
+- `demo_server`, `demo`, `demo_page(email, ...)`: for tests that only look (accessibility,
+  screenshots): one server per module with `flask loyalty demo`'s data, and pages already signed
+  in (each login goes through the form once per module).
 
 SQLite allows one writer at a time and every transaction starts with BEGIN IMMEDIATE, so the test
 thread never holds a transaction while the browser drives the server: `live_server.run(fn)` runs
