@@ -31,6 +31,7 @@ from pg_test_cluster import temporary_cluster  # noqa: E402
 CARDS = 60_000
 CLIENTS = 8
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+HTTP_WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "3"))
 PGBENCH_REFERENCE = 4400  # transactions/s measured on this machine kind (shared/TOOLCHAIN.md)
 
 
@@ -220,7 +221,7 @@ def run_http(url, setup) -> dict | None:
             "-m",
             "gunicorn",
             "-w",
-            "3",
+            str(HTTP_WORKERS),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -313,7 +314,7 @@ def write_report(results: dict) -> None:
     if http:
         rows.append(
             (
-                "POST /api/v1/vendor/loyalty/cards/<id>/stamps, gunicorn 3 workers,"
+                f"POST /api/v1/vendor/loyalty/cards/<id>/stamps, gunicorn {HTTP_WORKERS} sync workers,"
                 f" wrk {CLIENTS} connections"
                 f" (p50 {http['p50']}, p99 {http['p99']}, non-2xx {http['errors']})",
                 f"{http['rps']:,.0f}/s",

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import LoyaltyTransaction
 from ..models.transaction import TransactionType
 from . import hot_path_sql, pin_service
+from .hot_path_sql import HotRow, as_utc
 
 T = LoyaltyTransaction
 
@@ -143,17 +144,17 @@ def _check_idempotency_key(key: str | None) -> None:
         raise ValidationError(field="idempotency_key", max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
 
 
-def _read_program(vendor_id: int, staff_pin_id: int | None, idempotency_key: str | None) -> Row:
-    row = db.session.execute(
+def _read_program(vendor_id: int, staff_pin_id: int | None, idempotency_key: str | None) -> HotRow:
+    row = hot_path_sql.first(
         hot_path_sql.READ_PROGRAM,
         {"vendor_id": vendor_id, "staff_pin_id": staff_pin_id, "idempotency_key": idempotency_key},
-    ).first()
+    )
     if row is None:
         raise LoyaltyProgramNotFound(vendor_id)
     return row
 
 
-def _rules_from(row: Row) -> ProgramRules:
+def _rules_from(row: HotRow) -> ProgramRules:
     return ProgramRules(
         id=row.id,
         vendor_id=row.vendor_id,
@@ -171,11 +172,11 @@ def _rules_from(row: Row) -> ProgramRules:
     )
 
 
-def _pin_record_from(row: Row) -> pin_service.PinRecord | None:
+def _pin_record_from(row: HotRow) -> pin_service.PinRecord | None:
     if row.pin_id is None:
         return None
     return pin_service.PinRecord(
-        row.pin_id, row.pin_hash, row.failed_attempts, row.locked_until, row.pin_is_active
+        row.pin_id, row.pin_hash, row.failed_attempts, as_utc(row.locked_until), row.pin_is_active
     )
 
 
@@ -190,17 +191,15 @@ def _lock_card(
         "stamp_earned": TransactionType.STAMP_EARNED.value,
         "idempotency_key": idempotency_key,
     }
-    row = db.session.execute(
-        hot_path_sql.lock_card(db.session.get_bind().dialect.name), params
-    ).first()
+    row = hot_path_sql.first(hot_path_sql.LOCK_CARD, params)
     if row is None:
         raise LoyaltyCardNotFound(card_id)
-    context = db.session.execute(hot_path_sql.CARD_CONTEXT, params).one()
+    context = hot_path_sql.first(hot_path_sql.CARD_CONTEXT, params)
     card = LockedCard(
         id=row.id,
         stamp_count=row.stamp_count,
         points_balance=row.points_balance,
-        last_stamp_at=row.last_stamp_at,
+        last_stamp_at=as_utc(row.last_stamp_at),
         is_active=row.is_active,
         stamps_today=context.stamps_today,
     )
@@ -242,11 +241,11 @@ def _write(
     }
     if db.session.get_bind().dialect.name == "postgresql":
         # One round trip: data-modifying CTEs run in the same statement and snapshot.
-        return db.session.execute(hot_path_sql.WRITE_CHANGE_POSTGRES, params).scalar_one()
-    transaction_id = db.session.execute(hot_path_sql.INSERT_LEDGER_ROW, params).scalar_one()
-    db.session.execute(hot_path_sql.UPDATE_CARD, params)
+        return hot_path_sql.first(hot_path_sql.WRITE_CHANGE, params)[0]
+    transaction_id = hot_path_sql.first(hot_path_sql.INSERT_LEDGER_ROW, params)[0]
+    hot_path_sql.execute(hot_path_sql.UPDATE_CARD, params)
     if staff_pin_id is not None:
-        db.session.execute(hot_path_sql.TOUCH_PIN, params)
+        hot_path_sql.execute(hot_path_sql.TOUCH_PIN, params)
     return transaction_id
 
 
