@@ -314,8 +314,8 @@ def write_report(results: dict) -> None:
     if http:
         rows.append(
             (
-                f"POST /api/v1/vendor/loyalty/cards/<id>/stamps, gunicorn {HTTP_WORKERS} sync workers,"
-                f" wrk {CLIENTS} connections"
+                "POST /api/v1/vendor/loyalty/cards/<id>/stamps,"
+                f" gunicorn {HTTP_WORKERS} sync workers, wrk {CLIENTS} connections"
                 f" (p50 {http['p50']}, p99 {http['p99']}, non-2xx {http['errors']})",
                 f"{http['rps']:,.0f}/s",
                 f"{http['rps'] / pgbench:.2f}",
