@@ -161,19 +161,8 @@ class PlatformStatistics:
 def platform_statistics(days: int = 30) -> PlatformStatistics:
     """Platform totals (from the cards' lifetime counters) and the last `days` days of activity."""
     now = utcnow()
-    card = LoyaltyCard
     since = now - timedelta(days=ACTIVE_CARD_DAYS)
-    cards = db.session.execute(
-        select(
-            func.count(card.id),
-            func.count(case((card.last_activity_at >= since, card.id))),
-            func.coalesce(func.sum(card.total_stamps_earned), 0),
-            func.coalesce(func.sum(card.total_stamps_redeemed), 0),
-            func.coalesce(func.sum(card.total_points_earned), 0),
-            func.coalesce(func.sum(card.total_points_redeemed), 0),
-            func.coalesce(func.sum(card.total_rewards_redeemed), 0),
-        )
-    ).one()
+    cards = db.session.execute(select(*program_service.card_totals(since))).one()
     programs = db.session.execute(
         select(
             func.count(LoyaltyProgram.id),

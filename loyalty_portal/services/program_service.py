@@ -249,23 +249,30 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def card_totals(active_since: datetime) -> tuple:
+    """Aggregates over cards, in this order: cards, cards active since `active_since`, stamps
+    issued and redeemed, points issued and redeemed, rewards redeemed (lifetime counters)."""
+    card = LoyaltyCard
+    return (
+        func.count(card.id),
+        func.count(case((card.last_activity_at >= active_since, card.id))),
+        func.coalesce(func.sum(card.total_stamps_earned), 0),
+        func.coalesce(func.sum(card.total_stamps_redeemed), 0),
+        func.coalesce(func.sum(card.total_points_earned), 0),
+        func.coalesce(func.sum(card.total_points_redeemed), 0),
+        func.coalesce(func.sum(card.total_rewards_redeemed), 0),
+    )
+
+
 def program_statistics(program_id: int, days: int = 30) -> ProgramStatistics:
     """Totals from the cards' lifetime counters (no ledger scan) and a per-day series of the
     last `days` days from the ledger, in three aggregate queries whatever the program's size."""
     now = utcnow()
     since = now - timedelta(days=30)
-    card = LoyaltyCard
     totals = db.session.execute(
-        select(
-            func.count(card.id),
-            func.count(case((card.last_activity_at >= since, card.id))),
-            func.coalesce(func.sum(card.total_stamps_earned), 0),
-            func.coalesce(func.sum(card.total_stamps_redeemed), 0),
-            func.coalesce(func.sum(card.total_points_earned), 0),
-            func.coalesce(func.sum(card.total_points_redeemed), 0),
-            func.coalesce(func.sum(card.total_rewards_redeemed), 0),
-            func.max(card.last_activity_at),
-        ).where(card.program_id == program_id)
+        select(*card_totals(since), func.max(LoyaltyCard.last_activity_at)).where(
+            LoyaltyCard.program_id == program_id
+        )
     ).one()
     last_activity = totals[7]
     if isinstance(last_activity, str):  # SQLite returns aggregates of timestamps as text
