@@ -7,7 +7,14 @@ Ranges repeat nothing: they come from the services' own constants.
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..services import export_service, pin_service, points_service, program_service, stamp_service
+from ..services import (
+    export_service,
+    pin_service,
+    points_service,
+    program_service,
+    stamp_service,
+    transaction_service,
+)
 from ..services.ledger import MAX_IDEMPOTENCY_KEY_LENGTH
 
 _INT_RANGES = program_service._INT_RANGES
@@ -131,6 +138,9 @@ class ProgramUpdateSchema(Schema):
     require_staff_pin = fields.Boolean()
     apple_wallet_enabled = fields.Boolean()
     google_wallet_enabled = fields.Boolean()
+    is_active = fields.Boolean(
+        metadata={"description": "false pauses the program: no enrolments, stamps or points."}
+    )
     card_background_color = fields.String(validate=_COLOUR)
     card_text_color = fields.String(validate=_COLOUR)
     logo_url = fields.String(allow_none=True, validate=validate.Length(max=500))
@@ -276,6 +286,17 @@ class RedeemPointsSchema(StaffPinFieldsSchema):
 
 
 class VoidSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+_ADJUSTMENT_DELTA = validate.Range(
+    -transaction_service.MAX_ADJUSTMENT_DELTA, transaction_service.MAX_ADJUSTMENT_DELTA
+)
+
+
+class AdjustBalanceSchema(Schema):
+    stamps_delta = StrictInt(load_default=0, validate=_ADJUSTMENT_DELTA)
+    points_delta = StrictInt(load_default=0, validate=_ADJUSTMENT_DELTA)
     reason = fields.String(required=True, validate=validate.Length(1, 500))
 
 

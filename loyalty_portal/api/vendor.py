@@ -45,18 +45,8 @@ def _balance_change(result) -> tuple:
     return result, 200, headers
 
 
-def _balance_change_route(path: str, body_schema):
-    """What every PIN-confirmed balance change shares: POS access, a per-address limit on refused
-    PINs, an Idempotency-Key header, the BalanceChange response and its error statuses."""
-    decorators = [
-        blp.route(path, methods=["POST"]),
-        limit_failed_pin_attempts(),
-        requires(Access.POS),
-        blp.arguments(body_schema),
-        blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
-        blp.response(200, s.BalanceChangeSchema),
-        _errors(*ERRORS),
-    ]
+def _stacked(*decorators):
+    """The decorators applied as if written one above the other, the first on top."""
 
     def decorator(view):
         for apply in reversed(decorators):
@@ -64,6 +54,33 @@ def _balance_change_route(path: str, body_schema):
         return view
 
     return decorator
+
+
+def _balance_change_route(path: str, body_schema):
+    """What every PIN-confirmed balance change shares: POS access, a per-address limit on refused
+    PINs, an Idempotency-Key header, the BalanceChange response and its error statuses."""
+    return _stacked(
+        blp.route(path, methods=["POST"]),
+        limit_failed_pin_attempts(),
+        requires(Access.POS),
+        blp.arguments(body_schema),
+        blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
+        blp.response(200, s.BalanceChangeSchema),
+        _errors(*ERRORS),
+    )
+
+
+def _correction_route(path: str, body_schema):
+    """What an owner's corrections (void, adjustment) share: owner access, no PIN, an
+    Idempotency-Key header, the BalanceChange response and its error statuses."""
+    return _stacked(
+        blp.route(path, methods=["POST"]),
+        requires(Access.MANAGE),
+        blp.arguments(body_schema),
+        blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
+        blp.response(200, s.BalanceChangeSchema),
+        _errors(400, 404, 409, 422),
+    )
 
 
 def _pin_actor(body: dict):
@@ -202,15 +219,27 @@ def redeem_points_reward(body, card_id, idempotency_key=None):
     )
 
 
+@_correction_route("/cards/<id:card_id>/adjust", s.AdjustBalanceSchema)
+def adjust_balance(body, card_id, idempotency_key=None):
+    """Correct a card's stamps or points by hand (owner), with a reason; no PIN, and it works on
+    a blocked card and in a paused program."""
+    return _balance_change(
+        transaction_service.adjust_balance(
+            _vendor_id(),
+            card_id,
+            stamps_delta=body["stamps_delta"],
+            points_delta=body["points_delta"],
+            reason=body["reason"],
+            actor=actor(),
+            idempotency_key=idempotency_key,
+        )
+    )
+
+
 # Ledger -------------------------------------------------------------------------------------------
 
 
-@blp.route("/transactions/<id:transaction_id>/void", methods=["POST"])
-@requires(Access.MANAGE)
-@blp.arguments(s.VoidSchema)
-@blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@blp.response(200, s.BalanceChangeSchema)
-@_errors(400, 404, 409, 422)
+@_correction_route("/transactions/<id:transaction_id>/void", s.VoidSchema)
 def void_transaction(body, transaction_id, idempotency_key=None):
     """Cancel a ledger row with a new row that reverses it (owner), with a reason."""
     return _balance_change(

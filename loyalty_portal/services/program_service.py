@@ -41,7 +41,8 @@ _INT_RANGES = {
     "pin_lockout_minutes": (1, 24 * 60),
 }
 _TEXT_LIMITS = {"name": (1, 120), "description": (0, 2000), "stamps_reward_description": (0, 200)}
-_BOOLEANS = ("require_staff_pin", "apple_wallet_enabled", "google_wallet_enabled")
+# is_active pauses the program: no enrolments or counter operations; owners' corrections still work.
+_BOOLEANS = ("require_staff_pin", "apple_wallet_enabled", "google_wallet_enabled", "is_active")
 _COLOURS = ("card_background_color", "card_text_color")
 EDITABLE_SETTINGS = (
     *_INT_RANGES,

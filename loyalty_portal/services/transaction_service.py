@@ -18,6 +18,7 @@ from .card_service import get_card
 from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
 
 T = LoyaltyTransaction
+MAX_ADJUSTMENT_DELTA = 1000  # stamps or points one adjustment may add or remove
 
 # Which lifetime totals a row of each type moved, so a void can move them back.
 _TOTALS_MOVED = {
@@ -123,9 +124,26 @@ def adjust_balance(
     idempotency_key: str | None = None,
 ) -> BalanceChange:
     """An owner's manual correction of a card's balances, with a reason; lifetime totals stay.
+    It works on a blocked card and in a paused program, like a void.
 
-    Raises ValidationError when nothing changes or a balance would go below zero.
+    Raises ValidationError when a delta is not a whole number from -MAX_ADJUSTMENT_DELTA to
+    MAX_ADJUSTMENT_DELTA, nothing changes or a balance would go below zero; LoyaltyCardNotFound
+    (also for another vendor's card), IdempotencyKeyReused.
     """
+    for field, delta in (("stamps_delta", stamps_delta), ("points_delta", points_delta)):
+        if (
+            isinstance(delta, bool)
+            or not isinstance(delta, int)
+            or abs(delta) > MAX_ADJUSTMENT_DELTA
+        ):
+            raise ValidationError(
+                _l(
+                    "Must be a whole number from %(low)s to %(high)s.",
+                    low=-MAX_ADJUSTMENT_DELTA,
+                    high=MAX_ADJUSTMENT_DELTA,
+                ),
+                field=field,
+            )
     reason = _clean_reason(reason)
     if stamps_delta == 0 and points_delta == 0:
         raise ValidationError(_l("An adjustment must change a balance."), field="stamps_delta")

@@ -1,7 +1,7 @@
 """Owner screens: program setup with a live card preview, staff PINs, cards and their history,
-voids, statistics, CSV export, API keys and the enrolment poster. An owner sees only their own
-vendor (current_user.vendor_id): every service call is scoped by it, so another vendor's id is
-simply not found (404)."""
+voids and balance adjustments, statistics, CSV export, API keys and the enrolment poster. An owner
+sees only their own vendor (current_user.vendor_id): every service call is scoped by it, so another
+vendor's id is simply not found (404)."""
 
 import io
 
@@ -36,6 +36,7 @@ from ..services import (
 from ..services.ledger import Actor
 from .errors import is_htmx
 from .vendor_forms import (
+    AdjustForm,
     ApiKeyForm,
     ChangePinForm,
     ExportForm,
@@ -233,13 +234,18 @@ def cards():
                  program=program_service.get_program(_vendor_id()))
 
 
+def _card_page(card_id: int, fragment: str | None = None, before: int | None = None,
+               status: int = 200, **context):
+    page = transaction_service.card_page(_vendor_id(), card_id, HISTORY_PAGE, before)
+    context.setdefault("adjust_form", AdjustForm())
+    return _page("card", fragment, status=status, page=page, card=page.card,
+                 program=page.card.program, currency=current_user.vendor.currency, **context)
+
+
 @bp.get("/cards/<int:card_id>")
 def card(card_id: int):
     before = request.args.get("before", type=int)
-    page = transaction_service.card_page(_vendor_id(), card_id, HISTORY_PAGE, before)
-    fragment = "_history_rows" if before else None
-    return _page("card", fragment, page=page, card=page.card, program=page.card.program,
-                 currency=current_user.vendor.currency)
+    return _card_page(card_id, "_history_rows" if before else None, before)
 
 
 @bp.post("/cards/<int:card_id>/active")
@@ -251,6 +257,22 @@ def card_active(card_id: int):
         return render_template("vendor/_card_status.html", card=card)
     message = _("The card works again.") if active else _("The card is blocked.")
     return _done(message, ".card", card_id=card_id)
+
+
+@bp.post("/cards/<int:card_id>/adjust")
+def adjust(card_id: int):
+    """Correct a card's balance; htmx swaps the card's balance and history in place."""
+    form = AdjustForm()
+    adjusted = _submitted(form, transaction_service.adjust_balance, _vendor_id(), card_id,
+                          **form.deltas(program_service.get_program(_vendor_id())),
+                          reason=form.reason.data, actor=_actor(),
+                          idempotency_key=form.idempotency_key.data or None)
+    if adjusted and not is_htmx():
+        return _done(_("The balance is adjusted."), ".card", card_id=card_id)
+    if adjusted:
+        form = AdjustForm(formdata=None)
+    return _card_page(card_id, "_card_detail", status=200 if adjusted else 422,
+                      adjust_form=form, adjusted=adjusted)
 
 
 @bp.route("/transactions/<int:transaction_id>/void", methods=["GET", "POST"])

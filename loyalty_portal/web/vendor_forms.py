@@ -2,6 +2,7 @@
 service's ValidationError is shown next to the field it names (`show_error`)."""
 
 import re
+import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,6 +13,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -22,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import NumberInput
 
 from ..errors import ValidationError
+from ..services.transaction_service import MAX_ADJUSTMENT_DELTA
 
 PIN_INPUT = {"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*", "maxlength": 8}
 # "points_rewards[2].points_cost" → row 2, field points_cost
@@ -71,6 +74,7 @@ class ProgramForm(OwnerForm):
     max_daily_stamps = IntegerField(_l("Most stamps per card per day"),
                                     widget=NumberInput(min=1, max=100))
     require_staff_pin = BooleanField(_l("Ask for a staff PIN for every stamp, points or reward"))
+    is_active = BooleanField(_l("Program active"))
     pin_max_failed_attempts = IntegerField(_l("Wrong PINs before a PIN is locked"),
                                            widget=NumberInput(min=1, max=20))
     pin_lockout_minutes = IntegerField(_l("Minutes a locked PIN stays locked"),
@@ -84,7 +88,7 @@ class ProgramForm(OwnerForm):
         "program_type", "name", "description", "stamps_target", "stamps_reward_description",
         "points_per_currency_unit", "cooldown_minutes", "max_daily_stamps", "require_staff_pin",
         "pin_max_failed_attempts", "pin_lockout_minutes", "card_background_color",
-        "card_text_color", "logo_url",
+        "card_text_color", "logo_url", "is_active",
     )
 
     @classmethod
@@ -143,6 +147,22 @@ class ChangePinForm(OwnerForm):
 
 class VoidForm(OwnerForm):
     reason = TextAreaField(_l("Reason"), render_kw={"rows": 3, "maxlength": 500, "required": True})
+
+
+class AdjustForm(OwnerForm):
+    """A card's balance corrected by hand, in stamps or points after the program's kind."""
+
+    SERVICE_FIELDS = {"stamps_delta": "delta", "points_delta": "delta"}
+
+    delta = IntegerField(_l("Add or remove"), default=0,
+                         widget=NumberInput(min=-MAX_ADJUSTMENT_DELTA, max=MAX_ADJUSTMENT_DELTA))
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 500, "required": True})
+    # One key per form shown: submitting it twice adjusts once.
+    idempotency_key = HiddenField(default=lambda: str(uuid.uuid4()))
+
+    def deltas(self, program) -> dict:
+        """The change as `transaction_service.adjust_balance` takes it."""
+        return {"stamps_delta" if program.is_stamps else "points_delta": self.delta.data}
 
 
 class ApiKeyForm(OwnerForm):

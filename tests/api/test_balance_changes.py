@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from loyalty_portal.models import LoyaltyTransaction
 from loyalty_portal.services import card_service
 from tests.api.helpers import V, assert_error
+from tests.factories import make_card
 
 
 def stamp(client, shop, headers=None, **body):
@@ -249,6 +250,76 @@ def test_voiding_a_transaction(client, shop, owner_client):
         404,
         "TRANSACTION_NOT_FOUND",
     )
+
+
+def adjust(client, card_id, headers=None, **body):
+    return client.post(f"{V}/cards/{card_id}/adjust", json=body, headers=headers or {})
+
+
+def test_adjusting_a_balance(owner_client, shop, db):
+    response = adjust(
+        owner_client, shop.card.id, {"Idempotency-Key": "adj-1"}, stamps_delta=2, reason="Forgot"
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["transaction_type"], body["stamps_delta"], body["stamp_count"]) == (
+        "adjustment",
+        2,
+        2,
+    )
+    retry = adjust(
+        owner_client, shop.card.id, {"Idempotency-Key": "adj-1"}, stamps_delta=2, reason="Forgot"
+    )
+    assert retry.get_json() == body and retry.headers["Idempotent-Replayed"] == "true"
+    row = db.session.get(LoyaltyTransaction, body["transaction_id"])
+    assert (row.reason, row.user_id, row.staff_pin_id) == ("Forgot", shop.owner.id, None)
+    removed = adjust(owner_client, shop.card.id, stamps_delta=-2, points_delta=5, reason="Moved")
+    assert (removed.get_json()["stamp_count"], removed.get_json()["points_balance"]) == (0, 5)
+
+
+def test_an_adjustment_works_on_a_blocked_card_in_a_paused_program(owner_client, shop):
+    from loyalty_portal.services import program_service
+
+    card_service.set_card_active(shop.vendor.id, shop.card.id, False)
+    program_service.deactivate_program(shop.vendor.id)
+    assert adjust(owner_client, shop.card.id, stamps_delta=1, reason="Gift").status_code == 200
+
+
+def test_adjustment_refusals(owner_client, shop):
+    card = shop.card.id
+    for body in (
+        {"stamps_delta": 1},
+        {"stamps_delta": 1, "reason": ""},
+        {"stamps_delta": 1001, "reason": "x"},
+        {"points_delta": -1001, "reason": "x"},
+        {"stamps_delta": 1.5, "reason": "x"},
+        {"stamps_delta": 1, "reason": "x", "staff_pin_id": 1},
+    ):
+        assert_error(adjust(owner_client, card, **body), 422, "VALIDATION_ERROR")
+    for body, field in (
+        ({"reason": "nothing"}, "stamps_delta"),
+        ({"stamps_delta": -1, "reason": "x"}, "stamps_delta"),
+        ({"stamps_delta": 1, "reason": "   "}, "reason"),
+    ):
+        details = assert_error(adjust(owner_client, card, **body), 422, "LOYALTY_VALIDATION_FAILED")
+        assert details["field"] == field
+    assert_error(
+        adjust(owner_client, 999999, stamps_delta=1, reason="x"), 404, "LOYALTY_CARD_NOT_FOUND"
+    )
+    adjust(owner_client, card, {"Idempotency-Key": "k1"}, stamps_delta=1, reason="x")
+    other = make_card(shop.program).id
+    assert_error(
+        adjust(owner_client, other, {"Idempotency-Key": "k1"}, stamps_delta=1, reason="x"),
+        409,
+        "IDEMPOTENCY_KEY_REUSED",
+    )
+
+
+def test_an_adjustment_is_the_owners_alone(client, shop, staff_client):
+    body = {"stamps_delta": 1, "reason": "x"}
+    assert_error(adjust(staff_client, shop.card.id, **body), 403, "PERMISSION_DENIED")
+    assert_error(adjust(client, shop.card.id, shop.key_headers, **body), 403, "PERMISSION_DENIED")
+    assert card_service.get_card(shop.vendor.id, shop.card.id).stamp_count == 0
 
 
 def test_the_ledger_row_records_who_and_from_where(client, shop, db):

@@ -50,6 +50,29 @@ def test_a_rule_only_the_service_knows_is_422_with_its_field(owner_client, shop)
     assert assert_error(response, 422, "LOYALTY_VALIDATION_FAILED")["field"] == "logo_url"
 
 
+def test_pausing_and_resuming_the_program(owner_client, client, shop):
+    def stamp():
+        url = f"{V}/cards/{shop.card.id}/stamps"
+        return client.post(url, json=shop.pin_body(), headers=shop.key_headers)
+
+    assert_error(
+        owner_client.patch(f"{V}/program", json={"is_active": "paused"}), 422, "VALIDATION_ERROR"
+    )
+    response = owner_client.patch(f"{V}/program", json={"is_active": False})
+    assert response.status_code == 200 and response.get_json()["is_active"] is False
+    assert_error(stamp(), 409, "LOYALTY_PROGRAM_INACTIVE")
+    assert_error(client.get(f"/api/v1/loyalty/programs/{shop.vendor.slug}"), 409,
+                 "LOYALTY_PROGRAM_INACTIVE")
+    assert owner_client.patch(f"{V}/program", json={"is_active": True}).get_json()["is_active"]
+    assert stamp().status_code == 200
+
+
+def test_staff_cannot_pause_the_program(staff_client, shop):
+    response = staff_client.patch(f"{V}/program", json={"is_active": False})
+    assert_error(response, 403, "PERMISSION_DENIED")
+    assert shop.program.is_active
+
+
 def test_a_vendor_without_a_program_gets_404(client, db):
     from tests.api.helpers import sign_in
     from tests.factories import make_user, make_vendor

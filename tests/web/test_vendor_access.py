@@ -26,6 +26,7 @@ def test_another_vendors_ids_are_not_found(client, shops):
     for path, data in [
         (f"/vendor/cards/{theirs.card.id}/active", {"active": "0"}),
         (f"/vendor/transactions/{theirs.transaction_id}/void", {"reason": "x"}),
+        (f"/vendor/cards/{theirs.card.id}/adjust", {"delta": "5", "reason": "x"}),
         (f"/vendor/staff/{theirs.pin.id}/name", {"name": "Mallory"}),
         (f"/vendor/staff/{theirs.pin.id}/pin", {"pin": "0000"}),
         (f"/vendor/staff/{theirs.pin.id}/unlock", {}),
@@ -33,7 +34,7 @@ def test_another_vendors_ids_are_not_found(client, shops):
         ("/vendor/api-keys/999/revoke", {}),
     ]:
         assert post(client, path, data, htmx=True).status_code == 404, path
-    assert theirs.card.is_active and theirs.pin.name == "Anna"
+    assert theirs.card.is_active and theirs.card.stamp_count == 1 and theirs.pin.name == "Anna"
 
 
 def test_search_and_statistics_see_only_the_owners_cards(client, shops):
@@ -52,6 +53,9 @@ def test_staff_terminal_is_refused(client, shops):
     # Without htmx a refused form post flashes the refusal and goes back (see web/errors.py).
     assert post(client, "/vendor/staff", eve).status_code == 303
     assert [p.name for p in pin_service.list_pins(shops[0].vendor.id)] == ["Anna"]
+    adjust = post(client, f"/vendor/cards/{shops[0].card.id}/adjust",
+                  {"delta": "5", "reason": "x"}, htmx=True)
+    assert adjust.status_code == 403 and shops[0].card.stamp_count == 1
 
 
 def test_admin_is_refused(client, shops):

@@ -33,7 +33,7 @@ def program_form(program, **changes) -> dict:
         "require_staff_pin": "y", "pin_max_failed_attempts": program.pin_max_failed_attempts,
         "pin_lockout_minutes": program.pin_lockout_minutes,
         "card_background_color": program.card_background_color,
-        "card_text_color": program.card_text_color, "logo_url": "",
+        "card_text_color": program.card_text_color, "logo_url": "", "is_active": "y",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -52,6 +52,20 @@ def test_saving_the_program_changes_its_settings(owner, shop, db):
     db.session.refresh(program)
     assert (program.cooldown_minutes, program.require_staff_pin) == (30, False)
     assert program.card_background_color == "#123ABC"
+
+
+def test_pausing_and_resuming_the_program(owner, shop, db):
+    page = get(owner, "/vendor/program").get_data(as_text=True)
+    assert "Program active" in page and "voids and balance adjustments still work" in page
+    assert post(owner, "/vendor/program", program_form(shop.program, is_active=None)).status_code \
+        == 303
+    db.session.refresh(shop.program)
+    assert shop.program.is_active is False
+    assert "The program is paused" in get(owner, "/vendor/").get_data(as_text=True)
+    post(owner, "/vendor/program", program_form(shop.program))
+    db.session.refresh(shop.program)
+    assert shop.program.is_active is True
+    assert "The program is open" in get(owner, "/vendor/").get_data(as_text=True)
 
 
 def test_a_refused_setting_is_shown_next_to_its_field(owner, shop, db):
@@ -199,6 +213,68 @@ def test_voiding_twice_is_refused_with_the_message(owner, shop):
     response = post(owner, path, {"reason": "Twice"}, htmx=True)
     assert response.status_code == 409
     assert "already been voided" in response.get_data(as_text=True)
+
+
+def adjustment_form(owner, shop) -> dict:
+    page = get(owner, f"/vendor/cards/{shop.card.id}").get_data(as_text=True)
+    key = page.split('name="idempotency_key" type="hidden" value="')[1].split('"')[0]
+    return {"delta": "2", "reason": "Stamps forgotten yesterday", "idempotency_key": key}
+
+
+def test_adjust_a_balance_without_htmx(owner, shop, db):
+    response = post(owner, f"/vendor/cards/{shop.card.id}/adjust", adjustment_form(owner, shop))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/vendor/cards/{shop.card.id}")
+    row = db.session.scalar(select(LoyaltyTransaction).where(
+        LoyaltyTransaction.transaction_type == "adjustment"))
+    assert (row.stamps_delta, row.reason, row.user_id, row.client_ip) == (
+        2, "Stamps forgotten yesterday", shop.owner.id, "127.0.0.1")
+    page = get(owner, f"/vendor/cards/{shop.card.id}").get_data(as_text=True)
+    assert "The balance is adjusted." in page and "Stamps forgotten yesterday" in page
+
+
+def test_adjust_with_htmx_swaps_balance_and_history_and_a_double_submit_counts_once(
+        owner, shop, db):
+    data = adjustment_form(owner, shop)
+    path = f"/vendor/cards/{shop.card.id}/adjust"
+    first = post(owner, path, data, htmx=True)
+    body = first.get_data(as_text=True)
+    assert first.status_code == 200 and "<html" not in body
+    assert "The balance is adjusted." in body and "Stamps forgotten yesterday" in body
+    assert data["idempotency_key"] not in body  # the next adjustment gets a new key
+    assert post(owner, path, data, htmx=True).status_code == 200
+    db.session.refresh(shop.card)
+    assert shop.card.stamp_count == 3  # the shop's stamp and one adjustment of 2
+
+
+def test_adjust_points_on_a_points_program(client, db, frozen_time):
+    shop = make_owner_shop("points")
+    sign_in(client, shop.owner)
+    data = {**adjustment_form(client, shop), "delta": "50"}
+    assert "Points to add" in get(client, f"/vendor/cards/{shop.card.id}").get_data(as_text=True)
+    assert post(client, f"/vendor/cards/{shop.card.id}/adjust", data).status_code == 303
+    db.session.refresh(shop.card)
+    assert (shop.card.points_balance, shop.card.stamp_count) == (50, 0)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"delta": "-5"}, "A balance cannot go below zero."),
+    ({"delta": "0"}, "An adjustment must change a balance."),
+    ({"delta": "5000"}, "Must be a whole number from -1000 to 1000."),
+    ({"delta": "many"}, "Must be a whole number from -1000 to 1000."),
+    ({"reason": " "}, "Give a reason of 1 to 500 characters."),
+])
+def test_a_refused_adjustment_is_shown_next_to_its_field(owner, shop, db, changes, message):
+    data = {**adjustment_form(owner, shop), **changes}
+    for htmx in (False, True):
+        response = post(owner, f"/vendor/cards/{shop.card.id}/adjust", data, htmx=htmx)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422
+        field = "reason" if "reason" in changes else "delta"
+        assert body.index(f'id="{field}-errors"') < body.index(message)
+        assert ("<html" in body) is not htmx
+    db.session.refresh(shop.card)
+    assert shop.card.stamp_count == 1
 
 
 def test_history_pages_with_show_older(owner, shop, db, frozen_time):
