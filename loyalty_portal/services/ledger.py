@@ -271,16 +271,13 @@ def _result_from_ledger(transaction_id: int, stamps_target: int, replayed: bool)
 
 
 def _replay(
-    transaction_id: int,
-    card_id: int,
-    expected_type: TransactionType,
-    idempotency_key: str,
-    stamps_target: int,
+    transaction_id: int, expected: dict[str, Any], idempotency_key: str, stamps_target: int
 ) -> BalanceChange:
-    """The first result of a retried request, or IdempotencyKeyReused if the key named another."""
+    """The first result of a retried request, or IdempotencyKeyReused if the key was used for a
+    different request (another card, operation, amount, reward, ...)."""
     result = _result_from_ledger(transaction_id, stamps_target, replayed=True)
     db.session.commit()
-    if result.card_id != card_id or result.transaction_type != expected_type:
+    if any(getattr(result, field) != value for field, value in expected.items()):
         raise IdempotencyKeyReused(idempotency_key)
     return result
 
@@ -297,6 +294,7 @@ def apply_change(
     requires_active: bool = True,
     counts_stamps_today: bool = False,
     check_program: Callable[[ProgramRules], None] | None = None,
+    request_fields: dict[str, Any] | None = None,
 ) -> BalanceChange:
     """Run one balance change as one transaction and return its result.
 
@@ -306,22 +304,21 @@ def apply_change(
     the previous one's result. A retry with the same `idempotency_key` returns the first result and
     changes nothing.
 
-    Corrections by an owner pass `requires_staff_pin=False, requires_active=False`.
+    `request_fields` are the BalanceChange fields a retry must repeat to count as the same
+    request (the stamps, the amount, the reward). Corrections by an owner pass
+    `requires_staff_pin=False, requires_active=False`.
 
     Raises LoyaltyProgramNotFound, LoyaltyProgramInactive, LoyaltyCardNotFound, LoyaltyCardInactive,
     the PIN errors of pin_service.check_pin, IdempotencyKeyReused, and whatever `decide` raises.
     """
     _check_idempotency_key(idempotency_key)
+    expected = {"card_id": card_id, "transaction_type": transaction_type, **(request_fields or {})}
     try:
         row = _read_program(vendor_id, actor.staff_pin_id, idempotency_key)
         rules = _rules_from(row)
         if row.replay_transaction_id is not None:
             return _replay(
-                row.replay_transaction_id,
-                card_id,
-                transaction_type,
-                idempotency_key,
-                rules.stamps_target,
+                row.replay_transaction_id, expected, idempotency_key, rules.stamps_target
             )
         if requires_active and not rules.is_active:
             raise LoyaltyProgramInactive(rules.id)
@@ -339,7 +336,7 @@ def apply_change(
         day_start = local_day_bounds(now, rules.timezone)[0] if counts_stamps_today else now
         card, earlier = _lock_card(rules, card_id, day_start, idempotency_key)
         if earlier is not None:  # the same retry won the lock first
-            return _replay(earlier, card_id, transaction_type, idempotency_key, rules.stamps_target)
+            return _replay(earlier, expected, idempotency_key, rules.stamps_target)
         if requires_active and not card.is_active:
             raise LoyaltyCardInactive(card.id)
         change = decide(rules, card, now)
@@ -372,7 +369,7 @@ def apply_change(
         )
         if earlier is None:
             raise
-        return _replay(earlier, card_id, transaction_type, idempotency_key, rules.stamps_target)
+        return _replay(earlier, expected, idempotency_key, rules.stamps_target)
     except BaseException:
         db.session.rollback()
         raise

@@ -68,6 +68,7 @@ def earn_points(
         decide,
         actor=actor,
         idempotency_key=idempotency_key,
+        request_fields={"purchase_amount_cents": purchase_amount_cents},
         check_program=_require_points_program,
     )
 
@@ -109,5 +110,6 @@ def redeem_reward(
         decide,
         actor=actor,
         idempotency_key=idempotency_key,
+        request_fields={"reward_id": reward_id},
         check_program=_require_points_program,
     )

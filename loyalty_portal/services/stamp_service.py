@@ -77,6 +77,7 @@ def add_stamp(
         decide,
         actor=actor,
         idempotency_key=idempotency_key,
+        request_fields={"stamps_delta": stamps},
         counts_stamps_today=True,
         check_program=_require_stamps_program,
     )

@@ -108,6 +108,7 @@ def void_transaction(
         decide,
         actor=actor,
         idempotency_key=idempotency_key,
+        request_fields={"voids_transaction_id": transaction_id},
         requires_staff_pin=False,
         requires_active=False,
     )
@@ -165,6 +166,7 @@ def adjust_balance(
         decide,
         actor=actor,
         idempotency_key=idempotency_key,
+        request_fields={"stamps_delta": stamps_delta, "points_delta": points_delta},
         requires_staff_pin=False,
         requires_active=False,
     )

@@ -208,3 +208,18 @@ def test_verify_ledger_finds_nothing_after_a_random_workload(db, clock):
     assert transaction_service.verify_ledger() == []
     balances = db.session.query(LoyaltyCard.stamp_count, LoyaltyCard.points_balance).all()
     assert all(s >= 0 and p >= 0 for s, p in balances)
+
+
+def test_idempotency_key_with_another_amount_or_reward_is_refused(points_program, clock):
+    vendor_id = points_program.vendor_id
+    program_service.update_program(vendor_id, require_staff_pin=False)
+    card = make_card(points_program)
+    points_service.earn_points(vendor_id, card.id, 3000, actor=OWNER, idempotency_key="till-7")
+    assert points_service.earn_points(
+        vendor_id, card.id, 3000, actor=OWNER, idempotency_key="till-7"
+    ).replayed
+    with pytest.raises(IdempotencyKeyReused):
+        points_service.earn_points(vendor_id, card.id, 4000, actor=OWNER, idempotency_key="till-7")
+    points_service.redeem_reward(vendor_id, card.id, "coffee", actor=OWNER, idempotency_key="r-1")
+    with pytest.raises(IdempotencyKeyReused):
+        points_service.redeem_reward(vendor_id, card.id, "cake", actor=OWNER, idempotency_key="r-1")
