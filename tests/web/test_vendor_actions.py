@@ -12,17 +12,6 @@ from tests.web.owner_helpers import get, make_owner_shop, post
 from tests.web.screen_helpers import sign_in
 
 
-@pytest.fixture
-def shop(db, frozen_time):
-    return make_owner_shop("stamps", stamps_target=8)
-
-
-@pytest.fixture
-def owner(client, shop):
-    sign_in(client, shop.owner)
-    return client
-
-
 def program_form(program, **changes) -> dict:
     data = {
         "program_type": str(program.program_type), "name": program.name,

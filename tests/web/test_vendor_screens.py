@@ -7,19 +7,8 @@ from tests.web.screen_helpers import LANGUAGES, sign_in, translated
 
 
 @pytest.fixture
-def shop(db, frozen_time):
-    return make_owner_shop("stamps", stamps_target=8)
-
-
-@pytest.fixture
 def points_shop(db, frozen_time):
     return make_owner_shop("points", points_per_currency_unit=2)
-
-
-@pytest.fixture
-def owner(client, shop):
-    sign_in(client, shop.owner)
-    return client
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
