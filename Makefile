@@ -26,7 +26,7 @@ POSTGRES_PASS_MARKERS := not browser and not fuzz
 LOCALES ?= fr de lb
 
 .PHONY: help venv install system-deps compile-translations run test test-sqlite test-postgres \
-	bench screenshots translations lint clean distclean
+	bench screenshots translations merge-drivers lint clean distclean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z -]+:.*## / {printf "  make %-22s %s\n", $$1, $$2}' \
@@ -94,15 +94,21 @@ screenshots: $(INSTALLED) system-deps compile-translations ## Capture the screen
 
 translations: $(INSTALLED) ## Extract strings, update (or start) each locale's catalogue, compile
 	@mkdir -p translations
+	@# No locations and sorted entries: branches that add strings then rarely touch the same lines.
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project "Loyalty Portal" \
-		-o translations/messages.pot .
+		--no-location --sort-output -o translations/messages.pot .
 	@for locale in $(LOCALES); do \
 		if [ ! -f translations/$$locale/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel init -i translations/messages.pot -d translations -l $$locale; \
 		fi; \
 	done
-	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+		--ignore-pot-creation-date
 	$(BIN)/pybabel compile -d translations --statistics
+
+merge-drivers: $(INSTALLED) ## Let git merge translation catalogues as the union of both sides
+	git config merge.po.name "union of translations"
+	git config merge.po.driver "$(CURDIR)/$(BIN)/python $(CURDIR)/scripts/po_merge.py %O %A %B"
 
 clean: ## Remove caches, compiled catalogues and test output (keeps .venv and instance/)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
