@@ -52,11 +52,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import auth  # noqa: F401  (registers the user loader)
     from .cli import register_cli
     from .http_errors import register_error_handlers
+    from .input_guard import register_input_guard
 
     csrf.init_app(app)
     limiter.init_app(app)
     register_cli(app)
     register_error_handlers(app)
+    register_input_guard(app)
     _register_blueprints(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         hops = app.config["TRUSTED_PROXY_COUNT"]

@@ -41,6 +41,7 @@ def luhn_check_digit(digits: str) -> str:
 def is_valid_card_number(number: str) -> bool:
     return (
         len(number) == CARD_NUMBER_LENGTH
+        and number.isascii()
         and number.isdigit()
         and luhn_check_digit(number[:-1]) == number[-1]
     )

@@ -29,7 +29,7 @@ from ..errors import (
 from ..extensions import db
 from ..models import StaffPin
 
-PIN_PATTERN = re.compile(r"^\d{4,8}$")
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def pin_matches(pin: str, pin_hash: str) -> bool:
 
 
 def _validate_pin_format(pin: str) -> None:
-    if not isinstance(pin, str) or not PIN_PATTERN.match(pin):
+    if not isinstance(pin, str) or not PIN_PATTERN.fullmatch(pin):
         raise ValidationError(_l("A PIN is 4 to 8 digits."), field="pin")
 
 
@@ -174,7 +174,7 @@ def check_pin(
     lock_active = record.locked_until is not None and record.locked_until > now
     if lock_active:
         raise StaffPinLocked(record.locked_until, now)
-    if PIN_PATTERN.match(pin) and pin_matches(pin, record.pin_hash):
+    if PIN_PATTERN.fullmatch(pin) and pin_matches(pin, record.pin_hash):
         if record.failed_attempts or record.locked_until is not None:
             db.session.execute(
                 update(StaffPin)

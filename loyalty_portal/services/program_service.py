@@ -73,7 +73,7 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise ValidationError(_l("Must be true or false."), field=key)
         elif key in _COLOURS:
-            if not isinstance(value, str) or not COLOUR_PATTERN.match(value):
+            if not isinstance(value, str) or not COLOUR_PATTERN.fullmatch(value):
                 raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
             value = value.upper()
         elif key == "logo_url":
@@ -109,7 +109,7 @@ def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
         name = str(reward.get("name", "")).strip()
         cost = reward.get("points_cost")
         active = reward.get("active", True)
-        if not REWARD_ID_PATTERN.match(reward_id) or reward_id in seen:
+        if not REWARD_ID_PATTERN.fullmatch(reward_id) or reward_id in seen:
             raise ValidationError(
                 _l("Each reward needs its own short id (a-z, 0-9, - and _)."), field=f"{field}.id"
             )

@@ -26,7 +26,7 @@ def create_vendor(
     """Raises ValidationError for a bad slug, name, time zone or currency; ConflictError for a
     slug already taken."""
     slug = (slug or "").strip().lower()
-    if not SLUG_PATTERN.match(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
         raise ValidationError(_l("Use lower-case letters, digits and dashes."), field="slug")
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:

@@ -4,6 +4,7 @@ chart, and a drill-down to one program's statistics."""
 from flask import Blueprint, render_template, request
 
 from ..auth import roles_required
+from ..input_guard import bounded_int
 from ..models import Role
 from ..services import platform_service, program_service, statistics_service
 from .vendor import wants_fragment
@@ -26,7 +27,7 @@ def overview():
     query = request.args.get("q", "").strip()[:200]
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
-    page = max(1, request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=bounded_int())
     programs, total = platform_service.list_programs(
         text=query, sort=sort, page=page, per_page=PROGRAMS_PER_PAGE
     )
@@ -40,7 +41,7 @@ def overview():
                            **context)
 
 
-@bp.get("/programs/<int:program_id>")
+@bp.get("/programs/<id:program_id>")
 def program(program_id: int):
     program = program_service.get_program_by_id(program_id)
     statistics = platform_service.program_statistics(program.id, STATISTICS_DAYS)

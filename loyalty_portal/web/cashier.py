@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from ..auth import roles_required
 from ..errors import InvalidReward, LoyaltyCardNotFound, ValidationError
+from ..input_guard import bounded_int
 from ..models import Role
 from ..rate_limits import limit_failed_pin_attempts
 from ..services import card_service, pin_service, points_service, stamp_service
@@ -103,7 +104,7 @@ def find():
     return _page("_results.html", cards=cards, query=query)
 
 
-@bp.get("/card/<int:card_id>")
+@bp.get("/card/<id:card_id>")
 def card(card_id: int):
     found = card_service.get_card(_vendor_id(), card_id)
     return _page("_card.html", card=found, program=found.program)
@@ -112,7 +113,7 @@ def card(card_id: int):
 # Confirming with a PIN ----------------------------------------------------------------------------
 
 
-@bp.get("/card/<int:card_id>/confirm/<action>")
+@bp.get("/card/<id:card_id>/confirm/<action>")
 def confirm(card_id: int, action: str):
     """The confirmation step of an action: the staff picker, then the PIN pad (or a plain
     confirm button when the program asks for no PIN). Each rendering carries a fresh
@@ -144,7 +145,7 @@ def confirm(card_id: int, action: str):
 @bp.post("/staff")
 def choose_staff():
     """Remember who works at this terminal; then back to the confirmation they were on."""
-    staff_pin_id = request.form.get("staff_pin_id", type=int)
+    staff_pin_id = request.form.get("staff_pin_id", type=bounded_int())
     pin_service.get_pin(_vendor_id(), staff_pin_id or 0)
     session[STAFF_SESSION_KEY] = staff_pin_id
     return _back_to_confirmation()
@@ -175,7 +176,7 @@ def _done(card_id: int, change):
     return _page("_result.html", card=found, program=found.program, change=change)
 
 
-@bp.post("/card/<int:card_id>/stamp")
+@bp.post("/card/<id:card_id>/stamp")
 @limit_failed_pin_attempts()
 def stamp(card_id: int):
     change = stamp_service.add_stamp(
@@ -184,7 +185,7 @@ def stamp(card_id: int):
     return _done(card_id, change)
 
 
-@bp.post("/card/<int:card_id>/redeem_stamps")
+@bp.post("/card/<id:card_id>/redeem_stamps")
 @limit_failed_pin_attempts()
 def redeem_stamps(card_id: int):
     change = stamp_service.redeem_reward(
@@ -193,17 +194,17 @@ def redeem_stamps(card_id: int):
     return _done(card_id, change)
 
 
-@bp.post("/card/<int:card_id>/earn_points")
+@bp.post("/card/<id:card_id>/earn_points")
 @limit_failed_pin_attempts()
 def earn_points(card_id: int):
     change = points_service.earn_points(
-        _vendor_id(), card_id, request.form.get("amount_cents", type=int) or 0,
+        _vendor_id(), card_id, request.form.get("amount_cents", type=bounded_int(0)) or 0,
         actor=_actor(), idempotency_key=_idempotency_key(),
     )
     return _done(card_id, change)
 
 
-@bp.post("/card/<int:card_id>/redeem_reward")
+@bp.post("/card/<id:card_id>/redeem_reward")
 @limit_failed_pin_attempts()
 def redeem_reward(card_id: int):
     change = points_service.redeem_reward(

@@ -117,7 +117,7 @@ class ProgramForm(OwnerForm):
         return changes
 
     def show_error(self, error: ValidationError) -> None:
-        match = _REWARD_FIELD.match(error.details.get("field") or "")
+        match = _REWARD_FIELD.fullmatch(error.details.get("field") or "")
         rows = self.filled_rewards()
         if match and int(match.group(1)) < len(rows):
             row = rows[int(match.group(1))]

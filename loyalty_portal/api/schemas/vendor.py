@@ -12,6 +12,7 @@ from ...services import (
     transaction_service,
 )
 from .common import (
+    FullMatch,
     PageQuerySchema,
     PageSchema,
     Schema,
@@ -24,7 +25,7 @@ from .common import (
 
 
 class RewardSchema(Schema):
-    id = fields.String(required=True, validate=validate.Regexp(program_service.REWARD_ID_PATTERN))
+    id = fields.String(required=True, validate=FullMatch(program_service.REWARD_ID_PATTERN))
     name = fields.String(required=True, validate=validate.Length(1, 200))
     points_cost = StrictInt(required=True, validate=validate.Range(1, 1_000_000))
     active = fields.Boolean(load_default=True)
@@ -55,7 +56,7 @@ class ProgramSchema(Schema):
     updated_at = fields.DateTime(required=True)
 
 
-_COLOUR = validate.Regexp(program_service.COLOUR_PATTERN)
+_COLOUR = FullMatch(program_service.COLOUR_PATTERN)
 
 
 class ProgramUpdateSchema(Schema):
@@ -232,7 +233,7 @@ class BalanceChangeSchema(Schema):
 
 _PIN = fields.String(
     required=True,
-    validate=validate.Regexp(pin_service.PIN_PATTERN),
+    validate=FullMatch(pin_service.PIN_PATTERN),
     metadata={"description": "4 to 8 digits."},
 )
 _NAME = fields.String(required=True, validate=validate.Length(1, 100))
