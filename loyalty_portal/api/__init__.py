@@ -27,9 +27,7 @@ class EdgeResponsesPlugin(BasePlugin):
             statuses = [400]
             if "{" in (path or ""):
                 statuses.append(404)
-            if "requestBody" in operation or any(
-                p.get("in") == "body" for p in operation.get("parameters", []) if isinstance(p, dict)
-            ):
+            if "requestBody" in operation:
                 statuses.append(413)
             for status in statuses:
                 if status not in responses and str(status) not in responses:
