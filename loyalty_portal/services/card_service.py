@@ -20,6 +20,7 @@ from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Customer, LoyaltyCard, LoyaltyProgram
 from . import program_service
+from .lookup import one_or_raise
 
 CARD_NUMBER_LENGTH = 12
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -185,20 +186,18 @@ def _vendor_cards():
 
 def get_card(vendor_id: int, card_id: int) -> LoyaltyCard:
     """The vendor's card with that id; another vendor's card is simply not found."""
-    card = db.session.scalar(
-        _vendor_cards().where(LoyaltyCard.id == card_id, LoyaltyProgram.vendor_id == vendor_id)
+    return one_or_raise(
+        _vendor_cards().where(LoyaltyCard.id == card_id, LoyaltyProgram.vendor_id == vendor_id),
+        LoyaltyCardNotFound(card_id),
     )
-    if card is None:
-        raise LoyaltyCardNotFound(card_id)
-    return card
 
 
 def get_card_by_public_token(public_token: str) -> LoyaltyCard:
     """The card behind a customer's secret link or QR code (public pages and API)."""
-    card = db.session.scalar(select(LoyaltyCard).where(LoyaltyCard.public_token == public_token))
-    if card is None:
-        raise LoyaltyCardNotFound()
-    return card
+    return one_or_raise(
+        select(LoyaltyCard).where(LoyaltyCard.public_token == public_token),
+        LoyaltyCardNotFound(),
+    )
 
 
 def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
@@ -221,14 +220,12 @@ def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
             phone = None
         if phone:
             conditions.append(Customer.phone == phone)
-    card = db.session.scalar(
+    return one_or_raise(
         scoped.join(Customer, Customer.id == LoyaltyCard.customer_id)
         .where(or_(*conditions))
-        .limit(1)
+        .limit(1),
+        LoyaltyCardNotFound(query),
     )
-    if card is None:
-        raise LoyaltyCardNotFound(query)
-    return card
 
 
 def find_cards(vendor_id: int, query: str, *, limit: int = 10) -> list[LoyaltyCard]:

@@ -10,9 +10,8 @@ PostgreSQL one statement that inserts the ledger row and updates the card and th
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,9 +27,11 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import LoyaltyTransaction
+from ..models.program import find_active_reward
 from ..models.transaction import TransactionType
 from . import hot_path_sql, pin_service
 from .hot_path_sql import HotRow, as_utc
+from .local_days import local_day_bounds
 
 T = LoyaltyTransaction
 
@@ -67,14 +68,7 @@ class ProgramRules:
     timezone: str
 
     def find_reward(self, reward_id: str) -> dict[str, Any] | None:
-        return next(
-            (
-                r
-                for r in self.points_rewards or []
-                if r.get("id") == reward_id and r.get("active", True)
-            ),
-            None,
-        )
+        return find_active_reward(self.points_rewards, reward_id)
 
 
 @dataclass(frozen=True)
@@ -128,15 +122,6 @@ class BalanceChange:
     @property
     def reward_available(self) -> bool:
         return self.stamp_count >= self.stamps_target
-
-
-def local_day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """Start and end (UTC) of the vendor's calendar day containing `now`, DST-aware."""
-    zone = ZoneInfo(timezone)
-    local_date = now.astimezone(zone).date()
-    start = datetime.combine(local_date, time.min, tzinfo=zone)
-    end = datetime.combine(local_date + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(now.tzinfo), end.astimezone(now.tzinfo)
 
 
 def _check_idempotency_key(key: str | None) -> None:

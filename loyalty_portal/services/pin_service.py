@@ -28,6 +28,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import StaffPin
+from .lookup import one_or_raise
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 
@@ -78,12 +79,10 @@ def list_pins(vendor_id: int, include_inactive: bool = False) -> list[StaffPin]:
 
 def get_pin(vendor_id: int, staff_pin_id: int) -> StaffPin:
     """The vendor's PIN with that id; another vendor's id is simply not found."""
-    staff_pin = db.session.scalar(
-        select(StaffPin).where(StaffPin.id == staff_pin_id, StaffPin.vendor_id == vendor_id)
+    return one_or_raise(
+        select(StaffPin).where(StaffPin.id == staff_pin_id, StaffPin.vendor_id == vendor_id),
+        StaffPinNotFound(staff_pin_id),
     )
-    if staff_pin is None:
-        raise StaffPinNotFound(staff_pin_id)
-    return staff_pin
 
 
 def _refuse_duplicate_name(vendor_id: int, name: str, except_id: int | None = None) -> None:

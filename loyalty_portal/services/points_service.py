@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import InsufficientPoints, InvalidReward, ValidationError, WrongProgramType
 from ..models import ProgramType, TransactionType
 from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
+from .lifetime_totals import totals_moved
 
 # A single purchase above this is a typing mistake, not a sale at a café (100 000.00 in cents).
 MAX_PURCHASE_AMOUNT_CENTS = 10_000_000
@@ -57,7 +58,7 @@ def earn_points(
         return Change(
             transaction_type=TransactionType.POINTS_EARNED,
             points_delta=points,
-            totals={"total_points_earned": points},
+            totals=totals_moved(TransactionType.POINTS_EARNED, points_delta=points),
             purchase_amount_cents=purchase_amount_cents,
         )
 
@@ -98,7 +99,7 @@ def redeem_reward(
         return Change(
             transaction_type=TransactionType.POINTS_REWARD_REDEEMED,
             points_delta=-cost,
-            totals={"total_points_redeemed": cost, "total_rewards_redeemed": 1},
+            totals=totals_moved(TransactionType.POINTS_REWARD_REDEEMED, points_delta=-cost),
             reward_id=reward["id"],
             reward_name=reward["name"],
         )

@@ -22,6 +22,7 @@ from ..models import (
     ProgramType,
     Vendor,
 )
+from .lookup import get_or_raise, one_or_raise
 
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 REWARD_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -125,28 +126,24 @@ def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
 
 
 def get_program(vendor_id: int) -> LoyaltyProgram:
-    program = db.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor_id))
-    if program is None:
-        raise LoyaltyProgramNotFound(vendor_id)
-    return program
+    return one_or_raise(
+        select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor_id),
+        LoyaltyProgramNotFound(vendor_id),
+    )
 
 
 def get_program_by_id(program_id: int) -> LoyaltyProgram:
-    program = db.session.get(LoyaltyProgram, program_id)
-    if program is None:
-        raise LoyaltyProgramNotFound(program_id)
-    return program
+    return get_or_raise(LoyaltyProgram, program_id, LoyaltyProgramNotFound(program_id))
 
 
 def get_public_program(vendor_slug: str) -> LoyaltyProgram:
     """The program behind a vendor's QR code; refuses an inactive one so nobody enrols in it."""
-    program = db.session.scalar(
+    program = one_or_raise(
         select(LoyaltyProgram)
         .join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
-        .where(Vendor.slug == vendor_slug)
+        .where(Vendor.slug == vendor_slug),
+        LoyaltyProgramNotFound(vendor_slug),
     )
-    if program is None:
-        raise LoyaltyProgramNotFound(vendor_slug)
     if not program.is_active:
         raise LoyaltyProgramInactive(program.id)
     return program
@@ -156,8 +153,7 @@ def create_program(vendor_id: int, program_type: str, name: str, **settings: Any
     """Create the vendor's one program (active). Unset settings take the defaults of the
     design note: PIN required, 15 minutes cooldown, 5 stamps a day, lock after 5 wrong PINs
     for 30 minutes. Raises VendorNotFound, LoyaltyProgramAlreadyExists, ValidationError."""
-    if db.session.get(Vendor, vendor_id) is None:
-        raise VendorNotFound(vendor_id)
+    get_or_raise(Vendor, vendor_id, VendorNotFound(vendor_id))
     clean = _validated({"program_type": program_type, "name": name, **settings})
     if db.session.scalar(select(LoyaltyProgram.id).where(LoyaltyProgram.vendor_id == vendor_id)):
         raise LoyaltyProgramAlreadyExists(vendor_id)

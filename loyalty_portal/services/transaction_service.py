@@ -16,30 +16,11 @@ from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
 from .card_service import get_card
 from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
+from .lifetime_totals import reversed_totals, totals_moved_by
+from .lookup import one_or_raise
 
 T = LoyaltyTransaction
 MAX_ADJUSTMENT_DELTA = 1000  # stamps or points one adjustment may add or remove
-
-# Which lifetime totals a row of each type moved, so a void can move them back.
-_TOTALS_MOVED = {
-    TransactionType.STAMP_EARNED: lambda tx: {"total_stamps_earned": tx.stamps_delta},
-    TransactionType.STAMP_REWARD_REDEEMED: lambda tx: {
-        "total_stamps_redeemed": -tx.stamps_delta,
-        "total_rewards_redeemed": 1,
-    },
-    TransactionType.POINTS_EARNED: lambda tx: {"total_points_earned": tx.points_delta},
-    TransactionType.POINTS_REWARD_REDEEMED: lambda tx: {
-        "total_points_redeemed": -tx.points_delta,
-        "total_rewards_redeemed": 1,
-    },
-    TransactionType.ADJUSTMENT: lambda tx: {},
-}
-
-
-def totals_moved_by(transaction: LoyaltyTransaction) -> dict[str, int]:
-    """Lifetime-total deltas of a ledger row (a void moves back those of the row it cancels)."""
-    return _TOTALS_MOVED[TransactionType(transaction.transaction_type)](transaction)
-
 
 def _clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
@@ -50,14 +31,12 @@ def _clean_reason(reason: str | None) -> str:
 
 def get_transaction(vendor_id: int, transaction_id: int) -> LoyaltyTransaction:
     """The vendor's ledger row with that id; another vendor's id is simply not found."""
-    transaction = db.session.scalar(
+    return one_or_raise(
         select(T)
         .join(LoyaltyProgram, LoyaltyProgram.id == T.program_id)
-        .where(T.id == transaction_id, LoyaltyProgram.vendor_id == vendor_id)
+        .where(T.id == transaction_id, LoyaltyProgram.vendor_id == vendor_id),
+        TransactionNotFound(transaction_id),
     )
-    if transaction is None:
-        raise TransactionNotFound(transaction_id)
-    return transaction
 
 
 def void_transaction(
@@ -79,7 +58,7 @@ def void_transaction(
     original_type = TransactionType(original.transaction_type)
     if original_type == TransactionType.VOID:
         raise TransactionNotVoidable(transaction_id, "is_a_void")
-    totals = {column: -delta for column, delta in totals_moved_by(original).items()}
+    totals = reversed_totals(original)
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
         already = db.session.scalar(select(T.id).where(T.voids_transaction_id == transaction_id))

@@ -12,6 +12,7 @@ from ..clock import utcnow
 from ..errors import ConflictError, ValidationError, VendorNotFound
 from ..extensions import db
 from ..models import Role, User, Vendor
+from .lookup import get_or_raise
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
@@ -48,10 +49,7 @@ def create_vendor(
 
 
 def get_vendor(vendor_id: int) -> Vendor:
-    vendor = db.session.get(Vendor, vendor_id)
-    if vendor is None:
-        raise VendorNotFound(vendor_id)
-    return vendor
+    return get_or_raise(Vendor, vendor_id, VendorNotFound(vendor_id))
 
 
 def hash_password(password: str) -> str:

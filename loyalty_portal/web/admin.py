@@ -37,13 +37,13 @@ def overview():
     }
     if wants_fragment():
         return render_template("admin/_programs.html", **context)
-    return render_template("admin/overview.html", platform=platform_service.platform_statistics(30),
-                           **context)
+    platform = statistics_service.platform_statistics(30)
+    return render_template("admin/overview.html", platform=platform, **context)
 
 
 @bp.get("/programs/<id:program_id>")
 def program(program_id: int):
     program = program_service.get_program_by_id(program_id)
-    statistics = platform_service.program_statistics(program.id, STATISTICS_DAYS)
+    statistics = statistics_service.program_statistics(program.id, STATISTICS_DAYS)
     return render_template("admin/program.html", program=program, statistics=statistics,
                            weeks=statistics_service.new_cards_per_week(statistics.daily))
