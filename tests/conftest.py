@@ -6,7 +6,8 @@ default sqlite). `make test` runs both passes.
 - SQLite: the Alembic migrations run once into a template file; each test gets its own copy.
 - PostgreSQL: a throwaway server (scripts/pg_test_cluster.py) starts once per session, the
   migrations run once, and after each test every table is emptied with
-  TRUNCATE ... RESTART IDENTITY CASCADE (which skips the ledger's row triggers).
+  TRUNCATE ... RESTART IDENTITY CASCADE, with triggers skipped for that transaction (the
+  ledger's triggers refuse TRUNCATE).
 
 Fixtures: `app`, `db` (flask_sqlalchemy's db, with an app context pushed for the whole test),
 `client`, `runner`, `db_url`, `db_kind`, `frozen_time`, `browser_type_launch_args`.
@@ -236,6 +237,9 @@ class _PostgresSchema:
             conn.execute(text("SET LOCAL lock_timeout = '30s'"))
             if not conn.scalar(self._is_used):
                 return
+            # The ledger refuses TRUNCATE (a trigger); the test server's superuser lets this
+            # session skip triggers for the transaction.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(
                 text(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
             )

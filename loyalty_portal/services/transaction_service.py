@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
 from .card_service import get_card
 from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
-from .lifetime_totals import reversed_totals, totals_moved_by
+from .lifetime_totals import reversed_totals
 from .lookup import one_or_raise
 
 T = LoyaltyTransaction
@@ -174,80 +174,6 @@ def card_with_history(
     (also for another vendor's card)."""
     card = get_card(vendor_id, card_id)
     return CardHistory(card, card_history(card.id, limit, before_id))
-
-
-# Audit --------------------------------------------------------------------------------------------
-
-_BALANCE_COLUMNS = (
-    "stamp_count",
-    "points_balance",
-    "total_stamps_earned",
-    "total_stamps_redeemed",
-    "total_points_earned",
-    "total_points_redeemed",
-    "total_rewards_redeemed",
-)
-
-
-@dataclass(frozen=True)
-class LedgerMismatch:
-    card_id: int
-    column: str
-    card_value: int
-    ledger_value: int
-
-
-def verify_ledger(batch_size: int = 2000) -> list[LedgerMismatch]:
-    """Recompute every card's balances and lifetime totals from its ledger and list each value
-    that differs from the card row, and each row whose recorded balances-after break the chain.
-
-    Streams the ledger in card order and keeps only one card's rows, so memory stays small.
-    """
-
-    expected: dict[int, dict[str, int]] = {}
-    card_rows: dict[int, LoyaltyTransaction] = {}  # the current card's rows, for its voids
-    mismatches: list[LedgerMismatch] = []
-    rows = db.session.execute(
-        select(T).order_by(T.card_id, T.id).execution_options(yield_per=batch_size)
-    ).scalars()
-    for tx in rows:
-        if card_rows and tx.card_id != next(iter(card_rows.values())).card_id:
-            card_rows.clear()
-        sums = expected.setdefault(tx.card_id, dict.fromkeys(_BALANCE_COLUMNS, 0))
-        sums["stamp_count"] += tx.stamps_delta
-        sums["points_balance"] += tx.points_delta
-        if TransactionType(tx.transaction_type) == TransactionType.VOID:
-            original = card_rows.get(tx.voids_transaction_id)
-            moved = {k: -v for k, v in totals_moved_by(original).items()} if original else {}
-        else:
-            moved = totals_moved_by(tx)
-            card_rows[tx.id] = tx
-        for column, delta in moved.items():
-            sums[column] += delta
-        if (tx.stamps_balance_after, tx.points_balance_after) != (
-            sums["stamp_count"],
-            sums["points_balance"],
-        ):
-            mismatches.append(
-                LedgerMismatch(
-                    tx.card_id,
-                    f"transaction {tx.id} balance_after",
-                    tx.stamps_balance_after,
-                    sums["stamp_count"],
-                )
-            )
-    cards = db.session.execute(
-        select(LoyaltyCard.id, *[getattr(LoyaltyCard, c) for c in _BALANCE_COLUMNS])
-    )
-    for card_row in cards:
-        sums = expected.get(card_row.id, dict.fromkeys(_BALANCE_COLUMNS, 0))
-        for column in _BALANCE_COLUMNS:
-            if getattr(card_row, column) != sums[column]:
-                mismatches.append(
-                    LedgerMismatch(card_row.id, column, getattr(card_row, column), sums[column])
-                )
-    db.session.rollback()
-    return mismatches
 
 
 @dataclass(frozen=True)
