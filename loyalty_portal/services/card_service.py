@@ -1,5 +1,6 @@
 """Cards: enrolling customers and finding their cards."""
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -18,12 +19,12 @@ from ..errors import (
 )
 from ..extensions import db
 from ..i18n import normalise_locale
-from ..models import Customer, LoyaltyCard, LoyaltyProgram
+from ..models import Customer, LoyaltyCard, LoyaltyProgram, Vendor
 from . import program_service
+from .contacts import normalise_email, normalise_phone, phone_region
 from .lookup import one_or_raise
 
 CARD_NUMBER_LENGTH = 12
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONSENT_TEXT_VERSION = "2026-11"
 
 
@@ -62,28 +63,6 @@ def format_card_number(number: str) -> str:
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
 
 
-def normalise_email(value: str | None) -> str | None:
-    value = (value or "").strip().lower()
-    if not value:
-        return None
-    if len(value) > 254 or not EMAIL_PATTERN.match(value):
-        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
-    return value
-
-
-def normalise_phone(value: str | None) -> str | None:
-    """Keep digits and a leading +; a national 00 prefix becomes +."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    cleaned = re.sub(r"[\s().-]", "", value)
-    if cleaned.startswith("00"):
-        cleaned = "+" + cleaned[2:]
-    if not re.fullmatch(r"\+?\d{6,15}", cleaned):
-        raise ValidationError(_l("Enter a valid phone number."), field="phone")
-    return cleaned
-
-
 @dataclass(frozen=True)
 class Enrolment:
     card: LoyaltyCard
@@ -112,7 +91,7 @@ def enrol_customer(
     if not 1 <= len(name) <= 200:
         raise ValidationError(_l("Enter your name."), field="name")
     email = normalise_email(email)
-    phone = normalise_phone(phone)
+    phone = normalise_phone(phone, phone_region(program.vendor.timezone))
     if email is None and phone is None:
         raise ValidationError(_l("Enter an e-mail address or a phone number."), field="email")
     if not consent:
@@ -212,14 +191,12 @@ def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
     token = query.rstrip("/").rsplit("/", 1)[-1]
     conditions = [LoyaltyCard.card_number == number, LoyaltyCard.public_token == token]
     if "@" in query:
-        conditions.append(Customer.email == query.lower())
+        with contextlib.suppress(ValidationError):
+            conditions.append(Customer.email == normalise_email(query))
     else:
-        try:
-            phone = normalise_phone(query)
-        except ValidationError:
-            phone = None
-        if phone:
-            conditions.append(Customer.phone == phone)
+        timezone = db.session.scalar(select(Vendor.timezone).where(Vendor.id == vendor_id))
+        with contextlib.suppress(ValidationError):
+            conditions.append(Customer.phone == normalise_phone(query, phone_region(timezone)))
     return one_or_raise(
         scoped.join(Customer, Customer.id == LoyaltyCard.customer_id)
         .where(or_(*conditions))

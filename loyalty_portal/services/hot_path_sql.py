@@ -85,7 +85,7 @@ READ_PROGRAM = _statement(
     SELECT p.id, p.vendor_id, p.program_type, p.is_active, p.stamps_target,
            p.stamps_reward_description, p.points_per_currency_unit, p.points_rewards,
            p.require_staff_pin, p.cooldown_minutes, p.max_daily_stamps,
-           p.pin_max_failed_attempts, p.pin_lockout_minutes, v.timezone,
+           p.pin_max_failed_attempts, p.pin_lockout_minutes, v.timezone, v.currency,
            s.id AS pin_id, s.pin_hash, s.failed_attempts, s.locked_until,
            s.is_active AS pin_is_active, t.id AS replay_transaction_id
     FROM loyalty_programs p

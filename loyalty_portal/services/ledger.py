@@ -66,6 +66,7 @@ class ProgramRules:
     max_daily_stamps: int
     pin_policy: pin_service.LockoutPolicy
     timezone: str
+    currency: str
 
     def find_reward(self, reward_id: str) -> dict[str, Any] | None:
         return find_active_reward(self.points_rewards, reward_id)
@@ -154,6 +155,7 @@ def _rules_from(row: HotRow) -> ProgramRules:
         max_daily_stamps=row.max_daily_stamps,
         pin_policy=pin_service.LockoutPolicy(row.pin_max_failed_attempts, row.pin_lockout_minutes),
         timezone=row.timezone,
+        currency=row.currency,
     )
 
 

@@ -6,23 +6,17 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import InsufficientPoints, InvalidReward, ValidationError, WrongProgramType
 from ..models import ProgramType, TransactionType
+from . import money
 from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
 from .lifetime_totals import totals_moved
 
-# A single purchase above this is a typing mistake, not a sale at a café (100 000.00 in cents).
-MAX_PURCHASE_AMOUNT_CENTS = 10_000_000
+# In the currency's minor units (the API's field keeps its historical name, _cents).
+MAX_PURCHASE_AMOUNT_CENTS = money.MAX_AMOUNT_MINOR_UNITS
 
 
 def _require_points_program(rules: ProgramRules) -> None:
     if rules.program_type != ProgramType.POINTS:
         raise WrongProgramType(rules.program_type)
-
-
-def points_for_amount(purchase_amount_cents: int, points_per_currency_unit: int) -> int:
-    """Points for a purchase: the amount times the rate, rounded down to a whole point.
-
-    Integer arithmetic only: money never passes through a float."""
-    return purchase_amount_cents * points_per_currency_unit // 100
 
 
 def earn_points(
@@ -35,7 +29,8 @@ def earn_points(
 ) -> BalanceChange:
     """Credit the points a purchase earns at the program's rate; the amount is kept on the row.
 
-    Raises ValidationError when the amount is not a positive integer of cents, is implausibly
+    `purchase_amount_cents` is in the vendor's currency's minor units (cents, yen, fils).
+    Raises ValidationError when the amount is not a positive integer of those, is implausibly
     large or earns no point, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive,
     WrongProgramType.
     """
@@ -45,12 +40,14 @@ def earn_points(
         or not 1 <= purchase_amount_cents <= MAX_PURCHASE_AMOUNT_CENTS
     ):
         raise ValidationError(
-            _l("The purchase amount must be a positive amount in cents."),
+            _l("The purchase amount must be a positive number of minor units (cents)."),
             field="purchase_amount_cents",
         )
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
-        points = points_for_amount(purchase_amount_cents, rules.points_per_currency_unit)
+        points = money.points_for_amount(
+            purchase_amount_cents, rules.points_per_currency_unit, rules.currency
+        )
         if points <= 0:
             raise ValidationError(
                 _l("This purchase is too small to earn a point."), field="purchase_amount_cents"

@@ -12,6 +12,7 @@ from ..clock import utcnow
 from ..errors import ConflictError, ValidationError, VendorNotFound
 from ..extensions import db
 from ..models import Role, User, Vendor
+from .contacts import normalise_email
 from .lookup import get_or_raise
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -67,8 +68,8 @@ def create_user(
 ) -> User:
     """Raises ValidationError for a bad e-mail, a short password or a role/vendor mismatch;
     ConflictError for an e-mail already registered."""
-    email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 254:
+    email = normalise_email(email)
+    if email is None:
         raise ValidationError(_l("Enter a valid e-mail address."), field="email")
     if len(password or "") < 8:
         raise ValidationError(_l("A password has at least 8 characters."), field="password")

@@ -6,10 +6,8 @@ forms). Refusals are LoyaltyErrors, rendered by web/errors.py.
 """
 
 import json
-import re
 import uuid
 
-from babel.numbers import get_currency_precision
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +17,7 @@ from ..errors import InvalidReward, LoyaltyCardNotFound, ValidationError
 from ..input_guard import bounded_int
 from ..models import Role
 from ..rate_limits import limit_failed_pin_attempts
-from ..services import card_service, pin_service, points_service, stamp_service
+from ..services import card_service, money, pin_service, points_service, stamp_service
 from ..services.ledger import Actor
 from .errors import is_htmx
 
@@ -27,7 +25,6 @@ bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
 STAFF_SESSION_KEY = "cashier_staff_pin_id"
 ACTIONS = ("stamp", "redeem_stamps", "earn_points", "redeem_reward")
-AMOUNT_PATTERN = re.compile(r"^(\d{1,9})(?:[.,](\d{1,3}))?$")
 
 
 @bp.before_request
@@ -45,17 +42,6 @@ def _page(fragment: str, **context):
 
 def _vendor_id() -> int:
     return current_user.vendor_id
-
-
-def parse_amount(text: str | None, currency: str) -> int:
-    """A typed amount ("12.50", "12,5", "12") in minor units, from the decimal text (no floats)."""
-    precision = get_currency_precision(currency)
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
-    match = AMOUNT_PATTERN.match(cleaned)
-    if not match or len(match.group(2) or "") > precision:
-        raise ValidationError(_l("Enter the amount like 12.50."), field="amount")
-    whole, fraction = match.group(1), (match.group(2) or "")
-    return int(whole) * 10**precision + int(fraction.ljust(precision, "0") or 0)
 
 
 def _chosen_staff(vendor_id: int):
@@ -124,8 +110,9 @@ def confirm(card_id: int, action: str):
     program = found.program
     amount_cents = points = None
     if action == "earn_points":
-        amount_cents = parse_amount(request.args.get("amount"), program.vendor.currency)
-        points = points_service.points_for_amount(amount_cents, program.points_per_currency_unit)
+        currency = program.vendor.currency
+        amount_cents = money.parse_amount(request.args.get("amount"), currency)
+        points = money.points_for_amount(amount_cents, program.points_per_currency_unit, currency)
     reward = None
     if action == "redeem_reward":
         reward = program.find_reward(request.args.get("reward_id", ""))
