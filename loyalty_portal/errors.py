@@ -80,12 +80,10 @@ class MalformedInput(LoyaltyError):
 
     error_code = "MALFORMED_INPUT"
     status = 400
-    message_template = _l(
-        "The request contains characters or values that are not allowed (%(reason)s)."
-    )
+    message_template = _l("The request contains characters or values that are not allowed.")
 
     def __init__(self, location: str, reason: str, **details: Any):
-        super().__init__({"location": location, "reason": reason, **details}, reason=reason)
+        super().__init__({"location": location, "reason": reason, **details})
 
 
 # Access -----------------------------------------------------------------------------------------

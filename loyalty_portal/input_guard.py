@@ -68,7 +68,7 @@ def _parse_int(text: str) -> int:
 
 
 def _refuse_constant(name: str):
-    raise MalformedInput("json", "not_a_number", value=name)
+    raise MalformedInput("json", "not_a_number")
 
 
 def check_json_body(data: bytes) -> None:

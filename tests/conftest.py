@@ -18,8 +18,8 @@ database session). Before each request it commits the test's session, so the req
 data the test set up and SQLite's write lock (every transaction starts with BEGIN IMMEDIATE) is
 released; a session in a failed state is rolled back instead.
 
-Markers: `postgres_only` tests are skipped in the SQLite pass; `browser` and `fuzz` tests are
-left out of the PostgreSQL pass by the Makefile; `screenshots` tests run only with
+Markers: `postgres_only` tests are skipped in the SQLite pass; `browser` tests are left out of
+the PostgreSQL pass by the Makefile; `screenshots` tests run only with
 `--screenshots` (`make screenshots`).
 """
 
@@ -98,7 +98,7 @@ def pytest_configure(config):
         "markers", "screenshots: captures screenshots; runs only with --screenshots"
     )
     config.addinivalue_line(
-        "markers", "fuzz: schema-driven API fuzzing (schemathesis); runs in the SQLite pass only"
+        "markers", "fuzz: schema-driven API fuzzing (schemathesis); runs on SQLite and PostgreSQL"
     )
 
 
