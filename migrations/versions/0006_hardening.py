@@ -60,6 +60,8 @@ def normalise_phone_numbers():
         try:
             number = phonenumbers.parse(phone, territories.get(timezone))
         except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
             log.warning("customer %s: phone number %r left as it is", customer_id, phone)
             continue
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
