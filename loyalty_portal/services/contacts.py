@@ -55,7 +55,9 @@ def normalise_email(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        checked = validate_email(value, check_deliverability=False)
+        # test_environment lets the reserved `.test` domain through (demo and test logins use
+        # it); it never reaches a real mailbox, so accepting it harms no one.
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
     except EmailNotValidError:
         raise ValidationError(_l("Enter a valid e-mail address."), field="email") from None
     return checked.normalized.lower()
