@@ -95,9 +95,9 @@
      presses Enter. Wherever the focus is (the PIN field, a button of the card, the amount), such a
      burst is a new card: it goes to the scan field and is looked up. It is never typed into the PIN
      (that would cost a PIN attempt) and its Enter never confirms anything on the previous card.
-     A person cannot type 6 characters 50 ms apart; a scanner always does. */
-  var SCAN_GAP_MS = 50;
-  var SCAN_MIN_LENGTH = 6;
+     A PIN has at most 8 digits, and nobody types 9 characters 80 ms apart; a scanner always does. */
+  var SCAN_GAP_MS = 80;
+  var SCAN_MIN_LENGTH = 9;
   var burst = { chars: "", last: 0, snapshot: [] };
 
   function typedFields() {
