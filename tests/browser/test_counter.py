@@ -216,7 +216,7 @@ def test_no_undo_outside_the_window(page, live_server, shop, frozen_time):
     expect(page.get_by_role("link", name=re.compile("Undo the last action"))).to_have_count(0)
 
 
-# Lockout -------------------------------------------------------------------------------------------
+# Lockout ------------------------------------------------------------------------------------------
 
 
 def test_a_locked_pin_disables_the_pad_and_offers_another_staff_member(page, live_server):
@@ -233,7 +233,7 @@ def test_a_locked_pin_disables_the_pad_and_offers_another_staff_member(page, liv
     expect(page.get_by_role("heading", name="Who is at the counter?")).to_be_visible()
 
 
-# Camera --------------------------------------------------------------------------------------------
+# Camera -------------------------------------------------------------------------------------------
 
 
 def write_y4m(path, text: str, width: int = 640, height: int = 480, frames: int = 5) -> None:

@@ -5,7 +5,7 @@ second confirmation, the cashier's undo, search results with balances, the live 
 import pytest
 
 from loyalty_portal.models import Role
-from loyalty_portal.services import program_service, stamp_service
+from loyalty_portal.services import stamp_service
 from loyalty_portal.services.ledger import Actor
 from loyalty_portal.web.cashier import STAFF_SESSION_KEY
 from tests.factories import make_card, make_pin, make_program, make_user, make_vendor
