@@ -296,3 +296,15 @@ def test_a_refused_camera_says_so(browser, live_server, shop):
         expect(page.get_by_role("alert")).to_contain_text("The camera could not be used")
     finally:
         camera_browser.close()
+
+
+# The customer's card page ---------------------------------------------------------------------
+
+
+def test_the_customers_card_page_shows_a_new_stamp_by_itself(new_page, live_server, shop):
+    phone = new_page(width=390, height=844, is_mobile=True, has_touch=True)
+    phone.goto(f"{live_server.url}/card/{shop.public_token}")
+    expect(phone.locator("#card-live")).to_contain_text("0 of 10 stamps")
+    live_server.run(_stamp_now, shop)
+    # The page polls every 5 seconds (answered 304 while nothing changed).
+    expect(phone.locator("#card-live")).to_contain_text("1 of 10 stamps", timeout=15_000)
