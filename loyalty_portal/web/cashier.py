@@ -239,6 +239,11 @@ def choose_staff():
     staff_pin_id = request.form.get("staff_pin_id", type=int)
     pin_service.get_pin(_vendor_id(), staff_pin_id or 0)
     session[STAFF_SESSION_KEY] = staff_pin_id
+    # Picking a locked name again lets the pad ask the server once more (the owner may have
+    # unlocked it); a lock that still holds is refused before any PIN check is counted.
+    locks = session.get(LOCKS_SESSION_KEY, {})
+    if str(staff_pin_id) in locks:
+        session[LOCKS_SESSION_KEY] = {k: v for k, v in locks.items() if k != str(staff_pin_id)}
     return _back_to_confirmation()
 
 

@@ -242,3 +242,21 @@ def test_signing_out_asks_for_confirmation(client, card):
     assert "<details class=\"logout\">" in body
     assert translated("en", "Sign out of this terminal?") in body
     assert translated("en", "Yes, sign out") in body
+
+
+def test_picking_a_locked_name_again_asks_the_server_once_more(client, db, frozen_time):
+    from loyalty_portal.services import pin_service
+
+    card = _terminal(client, pin_max_failed_attempts=1)
+    with client.session_transaction() as session:
+        staff_pin_id = session[STAFF_SESSION_KEY]
+    locked = client.post(f"/cashier/card/{card.id}/stamp", headers=HTMX,
+                         data={"pin": "0000", "idempotency_key": "k1"})
+    assert locked.status_code == 423
+    confirm = f"/cashier/card/{card.id}/confirm/stamp"
+    assert 'name="pin"' not in text(client.get(confirm, headers=HTMX))
+    pin_service.unlock_pin(card.program.vendor_id, staff_pin_id)  # the owner unlocks sooner
+    assert 'name="pin"' not in text(client.get(confirm, headers=HTMX))  # this terminal still waits
+    client.post("/cashier/staff", headers=HTMX, data={"staff_pin_id": staff_pin_id,
+                                                      "next": confirm})
+    assert 'name="pin"' in text(client.get(confirm, headers=HTMX))
