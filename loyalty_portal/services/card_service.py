@@ -205,7 +205,8 @@ def card_change_tag(card: LoyaltyCard) -> str:
     """A tag that changes whenever what the customer's card page shows changes (balances, a new
     ledger row, the card blocked): the ETag of the live card page. Every balance change bumps
     `updated_at` in the same statement as the ledger row."""
-    # TODO(issue 11): the per-card change_tag column, once the outbox has landed.
+    # Built from what the card row has today; the outbox's per-card change_tag column (issue 11)
+    # replaces it here, in this one function, once it exists.
     state = (
         f"{card.id}:{card.updated_at.isoformat()}:{card.stamp_count}:{card.points_balance}:"
         f"{card.is_active}:{card.program.updated_at.isoformat()}"

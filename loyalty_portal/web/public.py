@@ -2,7 +2,7 @@
 
 They work without JavaScript: plain forms and links only. With it, the card page updates itself:
 htmx polls /card/<token>/live, a conditional GET that answers 304 while the card's change tag
-(card_service.card_change_tag) is the same, so an open card page costs one small query a poll.
+(card_service.card_change_tag) is the same, so an open card page costs two small reads a poll.
 """
 
 import segno
