@@ -90,19 +90,25 @@ class Worker:
 
     def run(self) -> None:
         """Deliver until stopped; SIGTERM and SIGINT stop it (when run in the main thread)."""
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self.stop)
-            signal.signal(signal.SIGINT, self.stop)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = {}
+        if in_main_thread:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                previous[signum] = signal.signal(signum, self.stop)
         log.info("outbox worker %s started", self.name)
-        while not self.stopping:
-            try:
-                busy = bool(self.run_once())
-                self._prune_now_and_then()
-            except Exception:  # the database went away, say: log it, wait, try again
-                log.exception("outbox worker %s: a round failed", self.name)
-                busy = False
-            if not busy:
-                self._stop.wait(self.poll_seconds)
+        try:
+            while not self.stopping:
+                try:
+                    busy = bool(self.run_once())
+                    self._prune_now_and_then()
+                except Exception:  # the database went away, say: log it, wait, try again
+                    log.exception("outbox worker %s: a round failed", self.name)
+                    busy = False
+                if not busy:
+                    self._stop.wait(self.poll_seconds)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         log.info("outbox worker %s stopped", self.name)
 
     def _prune_now_and_then(self) -> None:

@@ -307,19 +307,21 @@ def claim(worker: str, settings: DeliverySettings, limit: int | None = None) -> 
     return sorted(messages, key=lambda message: message.id)
 
 
-def _finish(message: Message, worker: str, values: dict[str, Any]) -> bool:
+def _finish(message: Message, worker: str, values: dict[str, Any]) -> OutboxStatus | None:
     """Record an outcome, only if `worker` still holds the claim (a lease that ran out may have
-    gone to another worker, whose outcome then counts)."""
+    gone to another worker, whose outcome then counts); the message's new status, or None."""
     query = (
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == worker)
         .values(claimed_by=None, **values)
+        .returning(OutboxMessage.status)
         .execution_options(synchronize_session=False)
     )
-    return db.session.execute(query).rowcount == 1
+    status = db.session.execute(query).scalar()
+    return OutboxStatus(status) if status is not None else None
 
 
-def _record_success(message: Message, worker: str) -> bool:
+def _record_success(message: Message, worker: str) -> OutboxStatus | None:
     now = utcnow()
     # Changes folded in during the delivery were not seen by it: deliver again, right away.
     unchanged = OutboxMessage.changes == message.changes
@@ -399,10 +401,10 @@ def deliver(
                 raise NoHandler(f"no handler is registered for {message.kind!r} in this worker")
             registration.handler(message)
             db.session.rollback()  # whatever the handler left open; it commits its own writes
-        delivered = _record_success(message, worker)
+        # PENDING if changes were folded in meanwhile; None if the claim had gone to another.
+        status = _record_success(message, worker)
         db.session.commit()
-        status = OutboxStatus.DELIVERED if delivered else OutboxStatus.PENDING
-        return Outcome(message, status)
+        return Outcome(message, status or OutboxStatus.PENDING)
     except Exception as error:  # a handler's failure, whatever it is, is the message's outcome
         db.session.rollback()
         description = f"{type(error).__name__}: {error}"
