@@ -38,7 +38,7 @@ from tests.core.outbox_helpers import (
     drain,
     messages,
 )
-from tests.factories import make_card, make_program
+from tests.factories import make_card
 
 OWNER = Actor(client_ip="10.0.0.1", user_agent="owner browser")
 
@@ -271,7 +271,8 @@ def test_a_directly_enqueued_message_goes_to_its_handler_with_its_payload(app, d
     outbox.enqueue(RECORDING_KIND, reason="welcome", customer_id=7, payload={"locale": "fr"})
     drain(app)
     (message,) = recorder.messages
-    assert (message.reason, message.customer_id, message.payload) == ("welcome", 7, {"locale": "fr"})
+    assert (message.reason, message.customer_id) == ("welcome", 7)
+    assert message.payload == {"locale": "fr"}
 
 
 def test_registering_a_second_handler_for_a_kind_is_refused(recorder):
@@ -375,7 +376,8 @@ def test_a_message_still_failing_after_the_maximum_age_is_dead(app, db, clock, r
         statuses.append(outcome.status)
         clock.set(messages()[0].due_at)
     (message,) = messages()
-    assert message.status == OutboxStatus.DEAD and message.last_error == "RuntimeError: Google says 503"
+    assert message.status == OutboxStatus.DEAD
+    assert message.last_error == "RuntimeError: Google says 503"
     assert message.created_at + timedelta(hours=1) <= message.due_at
     assert statuses[-1] == OutboxStatus.DEAD and len(statuses) > 2
     clock.advance(days=2)
