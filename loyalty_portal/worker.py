@@ -68,10 +68,17 @@ class Worker:
         outcomes = []
         with self.app.app_context():
             try:
-                for message in outbox.claim(self.name, self.settings):
+                claimed = outbox.claim(self.name, self.settings)
+                announcements = [m for m in claimed if m.kind in outbox.ANNOUNCEMENTS]
+                if announcements:  # database work only: done together, quickly
+                    outcomes += outbox.fan_out(announcements, self.name, self.settings, self.rng)
+                for message in claimed:
                     if self.stopping:
                         break
-                    outcomes.append(outbox.deliver(message, self.name, self.settings, self.rng))
+                    if message.kind not in outbox.ANNOUNCEMENTS:
+                        outcomes.append(
+                            outbox.deliver(message, self.name, self.settings, self.rng)
+                        )
             finally:
                 if self.stopping:
                     outbox.release(self.name)

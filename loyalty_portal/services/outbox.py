@@ -27,6 +27,7 @@ Handlers run with no transaction open and must be idempotent (a crash after the 
 before the outcome is recorded delivers again). A handler that writes commits its own work.
 """
 
+import functools
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Integer, bindparam, case, delete, func, literal, select, text, update
+from sqlalchemy import JSON, Integer, bindparam, case, delete, func, select, text, update
 from sqlalchemy.sql.elements import TextClause
 
 from ..clock import utcnow
@@ -267,6 +268,7 @@ _CLAIM = """
 """
 
 
+@functools.cache
 def _claim_statement(dialect: str) -> TextClause:
     # SKIP LOCKED: concurrent workers take disjoint rows and never wait on each other (or on a
     # counter transaction folding a change into a row). SQLite has one writer at a time anyway.
@@ -307,35 +309,40 @@ def claim(worker: str, settings: DeliverySettings, limit: int | None = None) -> 
     return sorted(messages, key=lambda message: message.id)
 
 
-def _finish(message: Message, worker: str, values: dict[str, Any]) -> OutboxStatus | None:
+# Fixed SQL, parsed once: the worker records an outcome per message, so this is its hot path.
+_SUCCEEDED = text(
+    """
+    UPDATE outbox_messages
+    SET claimed_by = NULL, attempts = 0, last_error = NULL, due_at = :now,
+        status = CASE WHEN changes = :changes THEN 'delivered' ELSE 'pending' END,
+        delivered_at = CASE WHEN changes = :changes THEN :now END
+    WHERE id = :id AND claimed_by = :worker
+    RETURNING status
+    """
+).bindparams(bindparam("now", type_=UTCDateTime))
+_FAILED = text(
+    """
+    UPDATE outbox_messages
+    SET claimed_by = NULL, status = :status, attempts = :attempts, due_at = :due_at,
+        last_error = :error
+    WHERE id = :id AND claimed_by = :worker
+    RETURNING status
+    """
+).bindparams(bindparam("due_at", type_=UTCDateTime))
+
+
+def _finish(statement: TextClause, message: Message, worker: str, **values) -> OutboxStatus | None:
     """Record an outcome, only if `worker` still holds the claim (a lease that ran out may have
     gone to another worker, whose outcome then counts); the message's new status, or None."""
-    query = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == worker)
-        .values(claimed_by=None, **values)
-        .returning(OutboxMessage.status)
-        .execution_options(synchronize_session=False)
-    )
-    status = db.session.execute(query).scalar()
+    status = db.session.execute(
+        statement, {"id": message.id, "worker": worker, **values}
+    ).scalar()
     return OutboxStatus(status) if status is not None else None
 
 
 def _record_success(message: Message, worker: str) -> OutboxStatus | None:
-    now = utcnow()
     # Changes folded in during the delivery were not seen by it: deliver again, right away.
-    unchanged = OutboxMessage.changes == message.changes
-    return _finish(
-        message,
-        worker,
-        {
-            "status": case((unchanged, OutboxStatus.DELIVERED.value), else_="pending"),
-            "delivered_at": case((unchanged, literal(now, UTCDateTime())), else_=None),
-            "due_at": now,
-            "attempts": 0,
-            "last_error": None,
-        },
-    )
+    return _finish(_SUCCEEDED, message, worker, now=utcnow(), changes=message.changes)
 
 
 def _record_failure(
@@ -349,14 +356,13 @@ def _record_failure(
     else:
         status, due_at = OutboxStatus.PENDING, now + backoff_delay(attempts, settings, rng)
     _finish(
+        _FAILED,
         message,
         worker,
-        {
-            "status": status.value,
-            "attempts": attempts,
-            "due_at": due_at,
-            "last_error": error[:MAX_ERROR_LENGTH],
-        },
+        status=status.value,
+        attempts=attempts,
+        due_at=due_at,
+        error=error[:MAX_ERROR_LENGTH],
     )
     return status
 
@@ -412,6 +418,24 @@ def deliver(
         status = _record_failure(message, worker, description, settings, rng)
         db.session.commit()
         return Outcome(message, status, description)
+
+
+def fan_out(
+    announcements: list[Message], worker: str, settings: DeliverySettings, rng: random.Random
+) -> list[Outcome]:
+    """Turn a batch of claimed announcements into deliveries in one transaction (one commit for
+    the batch, not one per announcement). Should one fail, each is done on its own instead."""
+    try:
+        statuses = []
+        for message in announcements:
+            _fan_out(message)
+            statuses.append(_record_success(message, worker) or OutboxStatus.PENDING)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox: fanning out %s announcements at once failed", len(announcements))
+        return [deliver(message, worker, settings, rng) for message in announcements]
+    return [Outcome(m, status) for m, status in zip(announcements, statuses, strict=True)]
 
 
 def release(worker: str) -> int:
