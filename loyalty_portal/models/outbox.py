@@ -17,6 +17,7 @@ class OutboxStatus(enum.StrEnum):
 
 
 _PENDING = text("status = 'pending'")
+_DONE = text("status <> 'pending'")
 
 
 class OutboxMessage(db.Model):
@@ -47,8 +48,15 @@ class OutboxMessage(db.Model):
             sqlite_where=_PENDING,
             postgresql_where=_PENDING,
         ),
-        # The admin's lists (dead, failing) and pruning delivered rows.
-        Index("ix_outbox_messages_status_delivered_at", "status", "delivered_at"),
+        # Dead ones for the admin, delivered ones for pruning. Partial: a stamp's new pending
+        # row is not written into it.
+        Index(
+            "ix_outbox_messages_done_status_delivered_at",
+            "status",
+            "delivered_at",
+            sqlite_where=_DONE,
+            postgresql_where=_DONE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(

@@ -39,7 +39,7 @@ def upgrade():
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_messages_pending_due_at', ['due_at'], unique=False, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
-        batch_op.create_index('ix_outbox_messages_status_delivered_at', ['status', 'delivered_at'], unique=False)
+        batch_op.create_index('ix_outbox_messages_done_status_delivered_at', ['status', 'delivered_at'], unique=False, sqlite_where=sa.text("status <> 'pending'"), postgresql_where=sa.text("status <> 'pending'"))
         batch_op.create_index('uq_outbox_messages_pending_kind_coalesce_key', ['kind', 'coalesce_key'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
     with op.batch_alter_table('loyalty_cards', schema=None) as batch_op:
@@ -55,7 +55,7 @@ def downgrade():
 
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('uq_outbox_messages_pending_kind_coalesce_key', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
-        batch_op.drop_index('ix_outbox_messages_status_delivered_at')
+        batch_op.drop_index('ix_outbox_messages_done_status_delivered_at', sqlite_where=sa.text("status <> 'pending'"), postgresql_where=sa.text("status <> 'pending'"))
         batch_op.drop_index('ix_outbox_messages_pending_due_at', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
     op.drop_table('outbox_messages')
