@@ -7,6 +7,7 @@ the worker after the message in hand; messages it had claimed but not started go
 queue at once.
 """
 
+import dataclasses
 import logging
 import os
 import random
@@ -43,9 +44,7 @@ class Worker:
         with app.app_context():
             if db.engine.dialect.name != "postgresql":
                 # One writer at a time: a batch would only hold messages others cannot take.
-                self.settings = outbox.DeliverySettings(
-                    **{**self.settings.__dict__, "batch_size": 1}
-                )
+                self.settings = dataclasses.replace(self.settings, batch_size=1)
         self.poll_seconds = (
             poll_seconds if poll_seconds is not None else app.config["OUTBOX_POLL_SECONDS"]
         )

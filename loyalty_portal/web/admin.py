@@ -39,7 +39,7 @@ def overview():
     if wants_fragment():
         return render_template("admin/_programs.html", **context)
     return render_template("admin/overview.html", platform=platform_service.platform_statistics(30),
-                           **context)
+                           outbox_counts=outbox.counts(), **context)
 
 
 @bp.get("/programs/<int:program_id>")

@@ -69,3 +69,16 @@ def test_owners_cannot_see_deliveries(client, db, frozen_time):
     shop = make_owner_shop("stamps")
     sign_in(client, shop.owner)
     assert get(client, "/admin/outbox").status_code == 403
+
+
+def test_the_overview_points_to_deliveries_that_need_attention(admin, db):
+    page = get(admin, "/admin/").get_data(as_text=True)
+    assert "Deliveries need attention" not in page
+    outbox.enqueue("test.nobody", reason="x")
+    db.session.commit()
+    from flask import current_app
+
+    drain(current_app._get_current_object())
+    page = get(admin, "/admin/").get_data(as_text=True)
+    assert "Deliveries need attention: 1 failing, 0 dead." in page
+    assert 'href="/admin/outbox?status=failing"' in page
