@@ -482,3 +482,31 @@ def test_sigterm_stops_the_worker_after_the_message_in_hand(app, db, recorder):
     outbox.register_handler(RECORDING_KIND, recorder)
     drain(app)
     assert [m.reason for m in recorder.messages] == ["m0", "m1", "m2"]
+
+
+def test_flask_loyalty_worker_delivers_and_stops_cleanly_on_sigterm(app, db, db_url):
+    """The real command in its own process: it fans out an announcement (nobody subscribed:
+    delivered at once), then a SIGTERM ends it with exit status 0."""
+    import signal
+    import time
+
+    outbox.announce_program_change(1, "program_edited")
+    db.session.commit()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "loyalty", "worker"],
+        env=dict(os.environ, DATABASE_URL=db_url, OUTBOX_POLL_SECONDS="0.05"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and messages()[0].status != OutboxStatus.DELIVERED:
+            time.sleep(0.1)
+        assert messages()[0].status == OutboxStatus.DELIVERED
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, output
+    assert "stopped" in output
