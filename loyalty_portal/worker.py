@@ -71,13 +71,22 @@ class Worker:
                 announcements = [m for m in claimed if m.kind in outbox.ANNOUNCEMENTS]
                 if announcements:  # database work only: done together, quickly
                     outcomes += outbox.fan_out(announcements, self.name, self.settings, self.rng)
+                delivered = []
                 for message in claimed:
                     if self.stopping:
                         break
-                    if message.kind not in outbox.ANNOUNCEMENTS:
-                        outcomes.append(
-                            outbox.deliver(message, self.name, self.settings, self.rng)
-                        )
+                    if message.kind in outbox.ANNOUNCEMENTS:
+                        continue
+                    error = outbox.run_handler(message)
+                    if error is None:
+                        delivered.append(message)
+                    else:
+                        outcomes.append(outbox.record_failure(
+                            message, self.name, error, self.settings, self.rng
+                        ))
+                # Recorded together at the end of the batch: one commit for all. A crash
+                # before it delivers them again (handlers are idempotent).
+                outcomes += outbox.record_successes(delivered, self.name)
             finally:
                 if self.stopping:
                     outbox.release(self.name)

@@ -393,31 +393,51 @@ class Outcome:
     error: str | None = None
 
 
+def run_handler(message: Message) -> str | None:
+    """Call the message's handler with no transaction open; None when it succeeded, else what
+    went wrong. Never raises for a handler's error."""
+    try:
+        registration = _registry.get(message.kind)
+        if registration is None:
+            raise NoHandler(f"no handler is registered for {message.kind!r} in this worker")
+        registration.handler(message)
+        db.session.rollback()  # whatever the handler left open; it commits its own writes
+        return None
+    except Exception as error:  # a handler's failure, whatever it is, is the message's outcome
+        db.session.rollback()
+        description = f"{type(error).__name__}: {error}"
+        log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, description)
+        return description
+
+
+def record_successes(messages: list[Message], worker: str) -> list[Outcome]:
+    """Record the deliveries of a batch in one transaction (one commit, not one per message).
+    A message comes back PENDING if changes were folded in meanwhile (it goes again)."""
+    statuses = [_record_success(message, worker) or OutboxStatus.PENDING for message in messages]
+    db.session.commit()
+    return [Outcome(m, status) for m, status in zip(messages, statuses, strict=True)]
+
+
+def record_failure(
+    message: Message, worker: str, error: str, settings: DeliverySettings, rng: random.Random
+) -> Outcome:
+    """Retry later with backoff, or dead after the maximum age."""
+    status = _record_failure(message, worker, error, settings, rng)
+    db.session.commit()
+    return Outcome(message, status, error)
+
+
 def deliver(
     message: Message, worker: str, settings: DeliverySettings, rng: random.Random
 ) -> Outcome:
     """Deliver one claimed message and record the outcome. Never raises for a handler's error:
     that is recorded on the message (retry with backoff, or dead after the maximum age)."""
-    try:
-        if message.kind in ANNOUNCEMENTS:
-            _fan_out(message)  # recorded in the same transaction as the fan-out, below
-        else:
-            registration = _registry.get(message.kind)
-            if registration is None:
-                raise NoHandler(f"no handler is registered for {message.kind!r} in this worker")
-            registration.handler(message)
-            db.session.rollback()  # whatever the handler left open; it commits its own writes
-        # PENDING if changes were folded in meanwhile; None if the claim had gone to another.
-        status = _record_success(message, worker)
-        db.session.commit()
-        return Outcome(message, status or OutboxStatus.PENDING)
-    except Exception as error:  # a handler's failure, whatever it is, is the message's outcome
-        db.session.rollback()
-        description = f"{type(error).__name__}: {error}"
-        log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, description)
-        status = _record_failure(message, worker, description, settings, rng)
-        db.session.commit()
-        return Outcome(message, status, description)
+    if message.kind in ANNOUNCEMENTS:
+        return fan_out([message], worker, settings, rng)[0]
+    error = run_handler(message)
+    if error is None:
+        return record_successes([message], worker)[0]
+    return record_failure(message, worker, error, settings, rng)
 
 
 def fan_out(
@@ -426,16 +446,16 @@ def fan_out(
     """Turn a batch of claimed announcements into deliveries in one transaction (one commit for
     the batch, not one per announcement). Should one fail, each is done on its own instead."""
     try:
-        statuses = []
         for message in announcements:
             _fan_out(message)
-            statuses.append(_record_success(message, worker) or OutboxStatus.PENDING)
-        db.session.commit()
-    except Exception:
+        return record_successes(announcements, worker)
+    except Exception as error:
         db.session.rollback()
-        log.exception("outbox: fanning out %s announcements at once failed", len(announcements))
-        return [deliver(message, worker, settings, rng) for message in announcements]
-    return [Outcome(m, status) for m, status in zip(announcements, statuses, strict=True)]
+        if len(announcements) > 1:
+            log.exception("outbox: fanning out %s announcements at once failed", len(announcements))
+            return [fan_out([m], worker, settings, rng)[0] for m in announcements]
+        description = f"{type(error).__name__}: {error}"
+        return [record_failure(announcements[0], worker, description, settings, rng)]
 
 
 def release(worker: str) -> int:
