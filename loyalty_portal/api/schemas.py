@@ -382,6 +382,7 @@ class ApiKeyCreatedSchema(Schema):
 
 class AppleDeviceSchema(Schema):
     device_library_identifier = fields.String(required=True)
+    pass_type_identifier = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
 

@@ -1,7 +1,7 @@
 """All tables, importable from one place (and seen by Alembic's autogenerate)."""
 
 from .api_key import ApiKey
-from .apple_device import AppleDeviceRegistration
+from .apple_device import AppleDevice, AppleDeviceRegistration
 from .card import LoyaltyCard
 from .customer import Customer
 from .program import LoyaltyProgram, ProgramType
@@ -12,6 +12,7 @@ from .vendor import Vendor
 
 __all__ = [
     "ApiKey",
+    "AppleDevice",
     "AppleDeviceRegistration",
     "Customer",
     "LedgerIsImmutable",

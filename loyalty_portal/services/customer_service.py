@@ -7,12 +7,13 @@ no customer data (only the counter's IP and user agent), which is why they can s
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 
 from ..clock import utcnow
 from ..errors import CustomerNotFound
 from ..extensions import db
 from ..models import (
+    AppleDevice,
     AppleDeviceRegistration,
     Customer,
     LoyaltyCard,
@@ -94,9 +95,21 @@ def erase_customer(vendor_id: int, customer_id: int) -> Customer:
     customer.locale = None
     customer.erased_at = utcnow()
     card_ids = select(LoyaltyCard.id).where(LoyaltyCard.customer_id == customer.id)
-    for device in db.session.scalars(
+    for registration in db.session.scalars(
         select(AppleDeviceRegistration).where(AppleDeviceRegistration.card_id.in_(card_ids))
     ):
-        db.session.delete(device)
+        db.session.delete(registration)
+    db.session.flush()
+    delete_devices_without_passes()
     db.session.commit()
     return customer
+
+
+def delete_devices_without_passes() -> None:
+    """Forget the Apple devices that no longer hold any pass (their push tokens are personal
+    data with no purpose left). Runs in the caller's transaction."""
+    db.session.execute(
+        delete(AppleDevice).where(
+            ~exists().where(AppleDeviceRegistration.device_id == AppleDevice.id)
+        )
+    )
