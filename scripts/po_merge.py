@@ -18,6 +18,10 @@ def _read(path):
         return read_po(handle)
 
 
+def _translated(message) -> bool:
+    return all(message.string) if isinstance(message.string, tuple) else bool(message.string)
+
+
 def main(base_path: str, ours_path: str, theirs_path: str) -> int:
     ours, theirs = _read(ours_path), _read(theirs_path)
     for message in theirs:
@@ -26,10 +30,9 @@ def main(base_path: str, ours_path: str, theirs_path: str) -> int:
         mine = ours.get(message.id, message.context)
         if mine is None:
             ours[message.id] = message
-        elif not mine.string or (isinstance(mine.string, tuple) and not all(mine.string)):
-            if message.string:
-                mine.string = message.string
-                mine.flags = message.flags
+        elif message.string and not _translated(mine):
+            mine.string = message.string
+            mine.flags = message.flags
     with open(ours_path, "wb") as handle:
         write_po(handle, ours, width=76, sort_output=True, omit_header=False)
     return 0

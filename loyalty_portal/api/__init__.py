@@ -28,8 +28,9 @@ class IdConverter(IntegerConverter):
 
 def register_api(app: Flask) -> None:
     """Register the JSON API blueprints, the OpenAPI document and the JSON error envelope."""
-    from . import admin, public, schemas, session, vendor
+    from . import admin, public, session, vendor
     from .auth import SECURITY_SCHEMES
+    from .schemas.common import ErrorSchema
 
     app.config.update(
         API_TITLE="Loyalty Portal API",
@@ -40,7 +41,7 @@ def register_api(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
     )
-    LoyaltyApi.ERROR_SCHEMA = schemas.ErrorSchema
+    LoyaltyApi.ERROR_SCHEMA = ErrorSchema
     api = LoyaltyApi(
         app,
         spec_kwargs={

@@ -3,8 +3,9 @@
 from flask_smorest import Blueprint
 
 from ..services import platform_service
-from . import schemas as s
 from .auth import Access, requires
+from .schemas import admin as s
+from .schemas import common
 
 blp = Blueprint(
     "admin_loyalty",
@@ -34,9 +35,9 @@ def list_programs(query):
 
 @blp.route("/programs/<id:program_id>/statistics", methods=["GET"])
 @requires(Access.ADMIN)
-@blp.arguments(s.DaysQuerySchema, location="query")
-@blp.response(200, s.ProgramStatisticsSchema)
-@s.error_responses(blp, 404)
+@blp.arguments(common.DaysQuerySchema, location="query")
+@blp.response(200, common.ProgramStatisticsSchema)
+@common.error_responses(blp, 404)
 def program_statistics(query, program_id):
     """One program's totals and per-day activity."""
     return platform_service.program_statistics(program_id, query["days"])
@@ -44,7 +45,7 @@ def program_statistics(query, program_id):
 
 @blp.route("/statistics", methods=["GET"])
 @requires(Access.ADMIN)
-@blp.arguments(s.DaysQuerySchema, location="query")
+@blp.arguments(common.DaysQuerySchema, location="query")
 @blp.response(200, s.PlatformStatisticsSchema)
 def platform_statistics(query):
     """Vendors, programs, cards, active cards (30 days), stamps and points issued and redeemed,

@@ -6,7 +6,8 @@ from flask_smorest import Blueprint
 
 from ..extensions import limiter
 from ..services import card_service, program_service
-from . import schemas as s
+from .schemas import common
+from .schemas import public as s
 
 blp = Blueprint(
     "public_loyalty",
@@ -22,7 +23,7 @@ def enrol_rate_limit() -> str:
 
 @blp.route("/programs/<vendor_slug>", methods=["GET"])
 @blp.response(200, s.PublicProgramSchema)
-@s.error_responses(blp, 404, 409)
+@common.error_responses(blp, 404, 409)
 def get_program(vendor_slug):
     """A vendor's program as its join page shows it."""
     return program_service.get_public_program(vendor_slug)
@@ -32,7 +33,7 @@ def get_program(vendor_slug):
 @limiter.limit(enrol_rate_limit)
 @blp.arguments(s.EnrolSchema)
 @blp.response(201, s.PublicCardSchema)
-@s.error_responses(blp, 400, 404, 409, 429)
+@common.error_responses(blp, 400, 404, 409, 429)
 def enrol(body, vendor_slug):
     """Join the program: records the customer's consent and its time, and creates their card.
     An e-mail or phone already enrolled gets 409 LOYALTY_CARD_ALREADY_EXISTS."""
@@ -41,7 +42,7 @@ def enrol(body, vendor_slug):
 
 @blp.route("/cards/<public_token>", methods=["GET"])
 @blp.response(200, s.PublicCardSchema)
-@s.error_responses(blp, 404)
+@common.error_responses(blp, 404)
 def get_card(public_token):
     """A card by the secret token of its link or QR code."""
     return card_service.get_card_by_public_token(public_token)
@@ -49,7 +50,7 @@ def get_card(public_token):
 
 @blp.route("/cards/<public_token>/wallet", methods=["GET"])
 @blp.response(200, s.WalletLinksSchema)
-@s.error_responses(blp, 404)
+@common.error_responses(blp, 404)
 def wallet_links(public_token):
     """Where the customer finds the card: its web page, and the wallet links the program offers."""
     return card_service.wallet_links(public_token)

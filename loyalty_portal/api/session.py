@@ -12,8 +12,9 @@ from flask_wtf.csrf import generate_csrf
 from ..errors import InvalidCredentials
 from ..extensions import limiter
 from ..services import vendor_service
-from . import schemas as s
 from .auth import Access, requires
+from .schemas import common
+from .schemas import session as s
 
 blp = Blueprint(
     "api_session",
@@ -42,7 +43,7 @@ def _session_body(user):
 @limiter.limit(login_rate_limit)
 @blp.arguments(s.LoginSchema)
 @blp.response(200, s.SessionSchema)
-@s.error_responses(blp, 400, 401, 429)
+@common.error_responses(blp, 400, 401, 429)
 def sign_in(body):
     """Sign in with e-mail and password; the response carries the CSRF token for this session."""
     user = vendor_service.authenticate(body["email"], body["password"])
@@ -63,7 +64,7 @@ def who_am_i():
 @blp.route("/session", methods=["DELETE"])
 @requires(Access.SESSION)
 @blp.response(204)
-@s.error_responses(blp, 400)
+@common.error_responses(blp, 400)
 def sign_out():
     """Sign out."""
     logout_user()

@@ -17,10 +17,12 @@ from ..services import (
     points_service,
     program_service,
     stamp_service,
+    statistics_service,
     transaction_service,
 )
-from . import schemas as s
 from .auth import Access, actor, principal, requires
+from .schemas import common
+from .schemas import vendor as s
 
 blp = Blueprint(
     "vendor_loyalty",
@@ -33,7 +35,7 @@ ERRORS = (400, 404, 409, 422, 423, 429)
 
 
 def _errors(*statuses):
-    return s.error_responses(blp, *statuses)
+    return common.error_responses(blp, *statuses)
 
 
 def _vendor_id() -> int:
@@ -64,7 +66,7 @@ def _balance_change_route(path: str, body_schema):
         limit_failed_pin_attempts(),
         requires(Access.POS),
         blp.arguments(body_schema),
-        blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
+        blp.arguments(common.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
         blp.response(200, s.BalanceChangeSchema),
         _errors(*ERRORS),
     )
@@ -77,7 +79,7 @@ def _correction_route(path: str, body_schema):
         blp.route(path, methods=["POST"]),
         requires(Access.MANAGE),
         blp.arguments(body_schema),
-        blp.arguments(s.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
+        blp.arguments(common.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
         blp.response(200, s.BalanceChangeSchema),
         _errors(400, 404, 409, 422),
     )
@@ -111,12 +113,12 @@ def update_program(changes):
 
 @blp.route("/statistics", methods=["GET"])
 @requires(Access.READ)
-@blp.arguments(s.DaysQuerySchema, location="query")
-@blp.response(200, s.ProgramStatisticsSchema)
+@blp.arguments(common.DaysQuerySchema, location="query")
+@blp.response(200, common.ProgramStatisticsSchema)
 @_errors(404)
 def statistics(query):
     """Totals and per-day activity of the vendor's program."""
-    return program_service.vendor_statistics(_vendor_id(), query["days"])
+    return statistics_service.vendor_statistics(_vendor_id(), query["days"])
 
 
 # Cards --------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from sqlalchemy import case, func, or_, select
 from ..clock import utcnow
 from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, ProgramType, Vendor
-from . import program_service
-from .program_service import DailyActivity, ProgramStatistics, daily_activity
+from . import program_service, statistics_service
+from .statistics_service import DailyActivity, ProgramStatistics, daily_activity
 
 ACTIVE_CARD_DAYS = 30
 
@@ -162,7 +162,7 @@ def platform_statistics(days: int = 30) -> PlatformStatistics:
     """Platform totals (from the cards' lifetime counters) and the last `days` days of activity."""
     now = utcnow()
     since = now - timedelta(days=ACTIVE_CARD_DAYS)
-    cards = db.session.execute(select(*program_service.card_totals(since))).one()
+    cards = db.session.execute(select(*statistics_service.card_totals(since))).one()
     programs = db.session.execute(
         select(
             func.count(LoyaltyProgram.id),
@@ -177,6 +177,6 @@ def platform_statistics(days: int = 30) -> PlatformStatistics:
 
 def program_statistics(program_id: int, days: int = 30) -> ProgramStatistics:
     """One program's statistics for the admin. Raises LoyaltyProgramNotFound."""
-    return program_service.program_statistics(
+    return statistics_service.program_statistics(
         program_service.get_program_by_id(program_id).id, days
     )

@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 
 from ..auth import roles_required
 from ..models import Role
-from ..services import platform_service, program_service
+from ..services import platform_service, program_service, statistics_service
 from .vendor import wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -45,4 +45,4 @@ def program(program_id: int):
     program = program_service.get_program_by_id(program_id)
     statistics = platform_service.program_statistics(program.id, STATISTICS_DAYS)
     return render_template("admin/program.html", program=program, statistics=statistics,
-                           weeks=program_service.new_cards_per_week(statistics.daily))
+                           weeks=statistics_service.new_cards_per_week(statistics.daily))

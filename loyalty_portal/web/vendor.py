@@ -27,10 +27,12 @@ from ..errors import ValidationError
 from ..models import Role
 from ..services import (
     api_key_service,
+    card_look,
     card_service,
     export_service,
     pin_service,
     program_service,
+    statistics_service,
     transaction_service,
 )
 from ..services.ledger import Actor
@@ -110,7 +112,7 @@ def _actor() -> Actor:
 
 @bp.get("/")
 def dashboard():
-    statistics = program_service.vendor_statistics(_vendor_id(), days=30)
+    statistics = statistics_service.vendor_statistics(_vendor_id(), days=30)
     return _page("dashboard", statistics=statistics,
                  program=program_service.get_program(_vendor_id()))
 
@@ -127,7 +129,7 @@ def program():
         if _submitted(form, program_service.update_program, _vendor_id(), **form.changes()):
             return _done(_("The program is saved."), ".program")
         status = 422
-    look = program_service.preview_card_look(_vendor_id(), **form.changes())
+    look = card_look.preview_card_look(_vendor_id(), **form.changes())
     return _page("program", form=form, look=look, status=status)
 
 
@@ -135,7 +137,7 @@ def program():
 def program_preview():
     """The card as it would look with the form's unsaved values (htmx, on every input)."""
     form = ProgramForm()
-    look = program_service.preview_card_look(_vendor_id(), **form.changes())
+    look = card_look.preview_card_look(_vendor_id(), **form.changes())
     return _page("program", "_card_preview", form=form, look=look)
 
 
@@ -294,9 +296,9 @@ def void(transaction_id: int):
 
 @bp.get("/statistics")
 def statistics():
-    statistics = program_service.vendor_statistics(_vendor_id(), days=STATISTICS_DAYS)
+    statistics = statistics_service.vendor_statistics(_vendor_id(), days=STATISTICS_DAYS)
     return _page("statistics", statistics=statistics,
-                 weeks=program_service.new_cards_per_week(statistics.daily),
+                 weeks=statistics_service.new_cards_per_week(statistics.daily),
                  program=program_service.get_program(_vendor_id()))
 
 

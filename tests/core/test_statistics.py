@@ -2,7 +2,12 @@
 
 from datetime import UTC, date, datetime
 
-from loyalty_portal.services import program_service, stamp_service, transaction_service
+from loyalty_portal.services import (
+    program_service,
+    stamp_service,
+    statistics_service,
+    transaction_service,
+)
 from loyalty_portal.services.ledger import Actor
 
 OWNER = Actor()
@@ -16,7 +21,7 @@ def test_totals_and_the_day_of_a_late_stamp_in_the_vendors_zone(vendor, stamp_pr
     voided = stamp_service.add_stamp(vendor.id, card.id, actor=OWNER)
     transaction_service.void_transaction(vendor.id, voided.transaction_id, "mistake", actor=OWNER)
 
-    stats = program_service.program_statistics(stamp_program.id, days=7)
+    stats = statistics_service.program_statistics(stamp_program.id, days=7)
     assert (stats.total_cards, stats.active_cards_30_days) == (1, 1)
     assert (stats.stamps_issued, stats.stamps_redeemed, stats.rewards_redeemed) == (3, 3, 1)
     assert stats.last_activity_at == clock.now

@@ -1,13 +1,9 @@
-"""Request and response schemas: they validate input and produce the OpenAPI document.
+"""Schemas of the vendor API (/api/v1/vendor/loyalty): programs, cards and the ledger, staff PINs,
+API keys and customers' data."""
 
-Integers in JSON bodies are strict (1.5 and "1" are refused); bodies refuse unknown fields.
-Ranges repeat nothing: they come from the services' own constants.
-"""
-
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..services import (
+from ...services import (
     export_service,
     pin_service,
     points_service,
@@ -15,75 +11,14 @@ from ..services import (
     stamp_service,
     transaction_service,
 )
-from ..services.ledger import MAX_IDEMPOTENCY_KEY_LENGTH
-
-_INT_RANGES = program_service._INT_RANGES
-_TEXT_LIMITS = program_service._TEXT_LIMITS
-
-
-def StrictInt(**kwargs):  # noqa: N802 (reads like a field class)
-    return fields.Integer(strict=True, **kwargs)
-
-
-def _bounded_int(setting: str):
-    low, high = _INT_RANGES[setting]
-    return StrictInt(validate=validate.Range(low, high))
-
-
-def _bounded_text(setting: str):
-    low, high = _TEXT_LIMITS[setting]
-    return fields.String(validate=validate.Length(low, high))
-
-
-class Schema(ma.Schema):
-    pass
-
-
-class ComputedList(fields.List):
-    """A list read from a method of the object (e.g. `program.active_rewards()`)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(value() if callable(value) else value, attr, obj, **kwargs)
-
-
-# Errors and paging --------------------------------------------------------------------------------
-
-
-class ErrorSchema(Schema):
-    error_code = fields.String(required=True, metadata={"example": "STAMP_COOLDOWN"})
-    message = fields.String(required=True)
-    details = fields.Dict(required=True)
-
-
-def error_responses(blp, *statuses: int):
-    """Declare the error statuses a route can answer with, all in the error envelope."""
-
-    def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorSchema, description="Error")(view)
-        return view
-
-    return decorator
-
-
-class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-
-
-class PageSchema(Schema):
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-
-
-class IdempotencyHeaderSchema(Schema):
-    idempotency_key = fields.String(
-        data_key="Idempotency-Key",
-        validate=validate.Length(1, MAX_IDEMPOTENCY_KEY_LENGTH),
-        metadata={"description": "Retrying with the same key returns the first result unchanged."},
-    )
-
+from .common import (
+    PageQuerySchema,
+    PageSchema,
+    Schema,
+    StrictInt,
+    _bounded_int,
+    _bounded_text,
+)
 
 # Programs -----------------------------------------------------------------------------------------
 
@@ -145,33 +80,6 @@ class ProgramUpdateSchema(Schema):
     card_text_color = fields.String(validate=_COLOUR)
     logo_url = fields.String(allow_none=True, validate=validate.Length(max=500))
     points_rewards = fields.List(fields.Nested(RewardSchema), validate=validate.Length(max=50))
-
-
-class DailyActivitySchema(Schema):
-    day = fields.Date(required=True)
-    stamps_issued = fields.Integer(required=True)
-    stamps_redeemed = fields.Integer(required=True)
-    points_issued = fields.Integer(required=True)
-    points_redeemed = fields.Integer(required=True)
-    rewards_redeemed = fields.Integer(required=True)
-    new_cards = fields.Integer(required=True)
-
-
-class DaysQuerySchema(Schema):
-    days = fields.Integer(load_default=30, validate=validate.Range(1, 366))
-
-
-class ProgramStatisticsSchema(Schema):
-    program_id = fields.Integer(required=True)
-    total_cards = fields.Integer(required=True)
-    active_cards_30_days = fields.Integer(required=True)
-    stamps_issued = fields.Integer(required=True)
-    stamps_redeemed = fields.Integer(required=True)
-    points_issued = fields.Integer(required=True)
-    points_redeemed = fields.Integer(required=True)
-    rewards_redeemed = fields.Integer(required=True)
-    last_activity_at = fields.DateTime(required=True, allow_none=True)
-    daily = fields.List(fields.Nested(DailyActivitySchema), required=True)
 
 
 # Cards and the ledger -----------------------------------------------------------------------------
@@ -406,132 +314,4 @@ class ExportQuerySchema(Schema):
     )
     date_to = fields.Date(
         required=True, data_key="to", validate=_EXPORT_DATES, metadata={"example": "2026-11-30"}
-    )
-
-
-# Admin --------------------------------------------------------------------------------------------
-
-
-class AdminProgramQuerySchema(PageQuerySchema):
-    q = fields.String(load_default="", validate=validate.Length(max=200))
-    program_type = fields.String(validate=validate.OneOf(["stamps", "points"]))
-    is_active = fields.Boolean()
-    sort = fields.String(
-        load_default="name",
-        validate=validate.OneOf(
-            [
-                f"{d}{k}"
-                for k in ("name", "vendor", "created_at", "total_cards", "last_activity_at")
-                for d in ("", "-")
-            ]
-        ),
-    )
-
-
-class ProgramSummarySchema(Schema):
-    id = fields.Integer(required=True)
-    vendor_id = fields.Integer(required=True)
-    vendor_slug = fields.String(required=True)
-    vendor_name = fields.String(required=True)
-    program_type = fields.String(required=True)
-    name = fields.String(required=True)
-    is_active = fields.Boolean(required=True)
-    created_at = fields.DateTime(required=True)
-    total_cards = fields.Integer(required=True)
-    active_cards_30_days = fields.Integer(required=True)
-    stamps_issued = fields.Integer(required=True)
-    points_issued = fields.Integer(required=True)
-    rewards_redeemed = fields.Integer(required=True)
-    last_activity_at = fields.DateTime(required=True, allow_none=True)
-
-
-class ProgramSummaryPageSchema(PageSchema):
-    items = fields.List(fields.Nested(ProgramSummarySchema), required=True)
-
-
-class PlatformStatisticsSchema(Schema):
-    vendors = fields.Integer(required=True)
-    programs = fields.Integer(required=True)
-    active_programs = fields.Integer(required=True)
-    cards = fields.Integer(required=True)
-    active_cards_30_days = fields.Integer(required=True)
-    stamps_issued = fields.Integer(required=True)
-    stamps_redeemed = fields.Integer(required=True)
-    points_issued = fields.Integer(required=True)
-    points_redeemed = fields.Integer(required=True)
-    rewards_redeemed = fields.Integer(required=True)
-    daily = fields.List(fields.Nested(DailyActivitySchema), required=True)
-
-
-# Public -------------------------------------------------------------------------------------------
-
-
-class PublicRewardSchema(Schema):
-    id = fields.String(required=True)
-    name = fields.String(required=True)
-    points_cost = fields.Integer(required=True)
-
-
-class PublicProgramSchema(Schema):
-    vendor_slug = fields.String(required=True, attribute="vendor.slug")
-    vendor_name = fields.String(required=True, attribute="vendor.name")
-    currency = fields.String(required=True, attribute="vendor.currency")
-    program_type = fields.String(required=True)
-    name = fields.String(required=True)
-    description = fields.String(required=True)
-    stamps_target = fields.Integer(required=True)
-    stamps_reward_description = fields.String(required=True)
-    points_per_currency_unit = fields.Integer(required=True)
-    rewards = ComputedList(
-        fields.Nested(PublicRewardSchema), required=True, attribute="active_rewards"
-    )
-    card_background_color = fields.String(required=True)
-    card_text_color = fields.String(required=True)
-    logo_url = fields.String(required=True, allow_none=True)
-
-
-class EnrolSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    email = fields.String(validate=validate.Length(max=254))
-    phone = fields.String(validate=validate.Length(max=32))
-    locale = fields.String(validate=validate.Length(max=10))
-    consent = fields.Boolean(required=True, metadata={"description": "Accepts the privacy notice."})
-
-
-class WalletLinksSchema(Schema):
-    card_url = fields.String(required=True)
-    apple_wallet_url = fields.String(required=True, allow_none=True)
-    google_wallet_url = fields.String(required=True, allow_none=True)
-
-
-class PublicCardSchema(Schema):
-    card_number = fields.String(required=True)
-    public_token = fields.String(required=True)
-    customer_name = fields.String(required=True, attribute="customer.name")
-    program = fields.Nested(PublicProgramSchema, required=True)
-    stamp_count = fields.Integer(required=True)
-    points_balance = fields.Integer(required=True)
-    is_active = fields.Boolean(required=True)
-    created_at = fields.DateTime(required=True)
-
-
-# Session ------------------------------------------------------------------------------------------
-
-
-class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(1, 254))
-    password = fields.String(required=True, validate=validate.Length(1, 200))
-
-
-class SessionSchema(Schema):
-    user_id = fields.Integer(required=True, attribute="id")
-    email = fields.String(required=True)
-    name = fields.String(required=True)
-    role = fields.String(required=True)
-    vendor_id = fields.Integer(required=True, allow_none=True)
-    csrf_token = fields.String(
-        required=True,
-        metadata={
-            "description": "Send as X-CSRFToken with POST, PUT, PATCH and DELETE on this session."
-        },
     )
