@@ -347,3 +347,16 @@ class GoogleWalletNotConfigured(ConflictError):
 class AppleWalletNotConfigured(ConflictError):
     error_code = "APPLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Apple Wallet is not configured for this program.")
+
+
+class ApplePassUnauthorized(LoyaltyError):
+    """Apple's pass web service: the request lacks the pass's `ApplePass` token."""
+
+    error_code = "APPLE_PASS_UNAUTHORIZED"
+    status = 401
+    message_template = _l("The pass's authentication token is missing or wrong.")
+
+
+class ApplePassNotFound(NotFoundError):
+    error_code = "APPLE_PASS_NOT_FOUND"
+    message_template = _l("This pass type or device is unknown here.")

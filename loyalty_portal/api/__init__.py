@@ -59,7 +59,7 @@ def register_api(app: Flask) -> None:
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
-    for blueprint in (session.blp, admin.blp, vendor.blp, public.blp):
+    for blueprint in (session.blp, admin.blp, vendor.blp, public.blp, apple_web_service.blp):
         # Key-authenticated calls carry no ambient credential; session calls are checked in
         # api/auth.py, which demands the X-CSRFToken header for unsafe methods.
         csrf.exempt(blueprint)

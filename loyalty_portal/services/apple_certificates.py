@@ -276,7 +276,7 @@ def make_dev_certificates(
     root_name = _name(CN="Loyalty Portal Development Root CA", O="Loyalty Portal (development)")
     root = _issue(root_name, root_key, root_name, root_key, start, end, ca=True)
     wwdr_name = _name(
-        CN="Apple Worldwide Developer Relations Certification Authority (development stand-in)",
+        CN="Development stand-in for Apple WWDR Certification Authority",
         OU="G4",
         O="Loyalty Portal (development)",
     )
@@ -293,6 +293,20 @@ def make_dev_certificates(
         pass_name, key, wwdr_name, wwdr_key, start, end, ca=False, dns_names=dns_names
     )
     return DevCertificates(root, root_key, wwdr, wwdr_key, certificate, key)
+
+
+def dev_settings(directory: Path) -> dict[str, str]:
+    """The settings naming the files `DevCertificates.write()` left in `directory`."""
+    certificate = x509.load_pem_x509_certificate((directory / "pass.pem").read_bytes())
+    return {
+        "APPLE_PASS_TYPE_IDENTIFIER": _name_value(certificate.subject, NameOID.USER_ID),
+        "APPLE_TEAM_IDENTIFIER": _name_value(
+            certificate.subject, NameOID.ORGANIZATIONAL_UNIT_NAME
+        ),
+        "APPLE_PASS_CERTIFICATE": str(directory / "pass.pem"),
+        "APPLE_PASS_KEY": str(directory / "pass-key.pem"),
+        "APPLE_WWDR_CERTIFICATE": str(directory / "wwdr.pem"),
+    }
 
 
 def _rsa_key() -> rsa.RSAPrivateKey:

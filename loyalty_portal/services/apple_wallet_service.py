@@ -33,7 +33,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select
 
 from ..clock import utcnow
-from ..errors import AppleWalletNotConfigured, LoyaltyCardNotFound
+from ..errors import (
+    ApplePassNotFound,
+    ApplePassUnauthorized,
+    AppleWalletNotConfigured,
+    ValidationError,
+)
 from ..extensions import db
 from ..models import AppleDevice, AppleDeviceRegistration, LoyaltyCard
 from .apple_certificates import AppleCredentials
@@ -312,23 +317,15 @@ DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 PUSH_TOKEN_PATTERN = re.compile(r"[0-9A-Fa-f]{1,200}")
 
 
-class ApplePassUnauthorized(Exception):
-    """The request does not carry this pass's authentication token (Apple's 401)."""
-
-
-class ApplePassUnknown(Exception):
-    """No such pass type, device or malformed identifier (Apple's 404)."""
-
-
 def authenticated_card(
     pass_type_identifier: str, serial_number: str, authorization: str | None
 ) -> LoyaltyCard:
     """The card whose pass the request names, if `authorization` is "ApplePass <its token>"
-    (compared in constant time). Raises AppleWalletNotConfigured, ApplePassUnknown for another
+    (compared in constant time). Raises AppleWalletNotConfigured, ApplePassNotFound for another
     pass type, ApplePassUnauthorized for a wrong token or an unknown serial number."""
     creds = _require_credentials()
     if pass_type_identifier != creds.pass_type_identifier:
-        raise ApplePassUnknown()
+        raise ApplePassNotFound()
     scheme, _, token = (authorization or "").partition(" ")
     card = None
     if len(serial_number) <= 64:
@@ -351,12 +348,13 @@ def register_device(
 ) -> bool:
     """Remember that the device holds this pass and its current push token. Returns True when
     the registration is new (Apple's 201), False when it existed (200). Raises what
-    authenticated_card raises, and ApplePassUnknown for a malformed device id or push token."""
+    authenticated_card raises, ApplePassNotFound for a malformed device id and ValidationError for
+    a malformed push token."""
     card = authenticated_card(pass_type_identifier, serial_number, authorization)
     if not DEVICE_ID_PATTERN.fullmatch(device_library_identifier):
-        raise ApplePassUnknown()
+        raise ApplePassNotFound()
     if not PUSH_TOKEN_PATTERN.fullmatch(push_token):
-        raise ApplePassUnknown()
+        raise ValidationError(field="pushToken")
     now = utcnow()
     device = db.session.scalar(
         select(AppleDevice).where(
