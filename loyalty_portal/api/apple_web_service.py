@@ -88,17 +88,12 @@ def serial_numbers(query, device_library_identifier, pass_type_identifier):
 @error_responses(blp, 401, 404, 409)
 def latest_pass(pass_type_identifier, serial_number):
     """The latest version of a pass; 304 when it has not changed since If-Modified-Since."""
-    last_modified = apple_wallet_service.pass_last_modified_for(
-        pass_type_identifier, serial_number, _authorization()
+    latest = apple_wallet_service.latest_pass(
+        pass_type_identifier, serial_number, _authorization(), request.if_modified_since
     )
-    since = request.if_modified_since
-    if since is not None and last_modified <= since:
-        response = Response(status=304)
-        response.last_modified = last_modified
-        return response
-    return pkpass_response(
-        apple_wallet_service.latest_pass(pass_type_identifier, serial_number, _authorization())
-    )
+    if isinstance(latest, PassFile):
+        return pkpass_response(latest)
+    return Response(status=304)
 
 
 @blp.route("/log", methods=["POST"])

@@ -297,15 +297,18 @@ def sign_manifest(manifest: bytes, creds: AppleCredentials) -> bytes:
     )
 
 
+def _last_change(card: LoyaltyCard) -> datetime:
+    return max(card.updated_at, card.program.updated_at).astimezone(UTC)
+
+
 def pass_last_modified(card: LoyaltyCard) -> datetime:
     """When what the pass shows last changed, in whole seconds (HTTP dates have no fractions).
 
     While the second of the last change is still running, another change may follow within it,
     and a device that got Last-Modified = that second would then be told 304 Not Modified. So
-    until the second is over the pass claims the second before: a device that fetches it now
-    asks again after the next change and gets it."""
-    changed = max(card.updated_at, card.program.updated_at)
-    second = changed.astimezone(UTC).replace(microsecond=0)
+    until the second is over the pass claims the second before (and latest_pass never answers
+    NotModified): a device that fetches it now gets the next change too."""
+    second = _last_change(card).replace(microsecond=0)
     if utcnow() < second + timedelta(seconds=1):
         second -= timedelta(seconds=1)
     return second
@@ -472,21 +475,29 @@ def _parse_tag(tag: str | None) -> int:
     return int(tag)
 
 
+class NotModified:
+    """The device's copy is current (Apple's 304)."""
+
+
 def latest_pass(
-    pass_type_identifier: str, serial_number: str, authorization: str | None
-) -> PassFile:
-    """The pass as it stands now, for a device holding it. Raises what authenticated_card
-    raises."""
+    pass_type_identifier: str,
+    serial_number: str,
+    authorization: str | None,
+    if_modified_since: datetime | None = None,
+) -> PassFile | NotModified:
+    """The pass as it stands now for a device holding it, or NotModified when it has not changed
+    since `if_modified_since` (Apple's 304). Raises what authenticated_card raises."""
     card = authenticated_card(pass_type_identifier, serial_number, authorization)
+    if if_modified_since is not None and _unchanged_since(card, if_modified_since):
+        return NotModified()
     return build_pass(card)
 
 
-def pass_last_modified_for(
-    pass_type_identifier: str, serial_number: str, authorization: str | None
-) -> datetime:
-    """Last-Modified of the pass without building it (for If-Modified-Since)."""
-    card = authenticated_card(pass_type_identifier, serial_number, authorization)
-    return pass_last_modified(card)
+def _unchanged_since(card: LoyaltyCard, since: datetime) -> bool:
+    """Never while the second of the last change is running: another change may still come in
+    that second, and whole-second dates cannot tell the two apart (see pass_last_modified)."""
+    changed = _last_change(card).replace(microsecond=0)
+    return utcnow() >= changed + timedelta(seconds=1) and changed <= since
 
 
 MAX_LOG_MESSAGES = 50
