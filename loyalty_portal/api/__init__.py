@@ -28,7 +28,7 @@ class IdConverter(IntegerConverter):
 
 def register_api(app: Flask) -> None:
     """Register the JSON API blueprints, the OpenAPI document and the JSON error envelope."""
-    from . import admin, public, session, vendor
+    from . import admin, apple_web_service, public, session, vendor
     from .auth import SECURITY_SCHEMES
     from .schemas.common import ErrorSchema
 

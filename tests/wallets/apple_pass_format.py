@@ -110,7 +110,8 @@ def _field_problems(list_name: str, field: dict) -> list[str]:
     problems = []
     if not isinstance(field.get("key"), str) or not field.get("key"):
         problems.append(f"a field in {list_name} has no key")
-    if not isinstance(field.get("value"), str | int | float) or isinstance(field.get("value"), bool):
+    value = field.get("value")
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
         problems.append(f"field {field.get('key')} needs a string or number value")
     problems += [f"field {field.get('key')}: unknown key {key}" for key in set(field) - FIELD_KEYS]
     message = field.get("changeMessage")
