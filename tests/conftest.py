@@ -406,9 +406,8 @@ def _time_runs_again_after_each_test():
 
 @pytest.fixture(scope="session")
 def apple_certificates(tmp_path_factory):
-    """A test chain made with cryptography: root CA -> "WWDR" -> Pass Type ID certificate (also
-    valid as a TLS server certificate for 127.0.0.1/localhost), written to files. Valid from 2020
-    to 2040, so frozen test clocks accept it. `.settings` are the app settings naming the files;
+    """A test chain made with cryptography: root CA -> "WWDR" -> Pass Type ID certificate, written
+    to files (the key encrypted). Valid from 2020 to 2040, so frozen test clocks accept it. `.settings` are the app settings naming the files;
     `.directory / "ca.pem"` is the root for openssl."""
     from loyalty_portal.services.apple_certificates import make_dev_certificates
 
@@ -417,7 +416,6 @@ def apple_certificates(tmp_path_factory):
         "TESTTEAM01",
         not_before=datetime(2020, 1, 1, tzinfo=UTC),
         valid_days=365 * 20,
-        dns_names=("localhost",),
     )
     directory = tmp_path_factory.mktemp("apple-certificates")
     settings = chain.write(directory, key_password="test-key-password")

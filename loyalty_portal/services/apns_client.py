@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import json
 import ssl
-import threading
 from dataclasses import dataclass
 
 import httpx
@@ -56,7 +55,6 @@ class ApnsClient:
         self._client = httpx.Client(
             http2=True, verify=context, timeout=httpx.Timeout(timeout_seconds)
         )
-        self._lock = threading.Lock()
 
     def push(self, push_token: str) -> PushOutcome:
         """One background push to the device with this token."""

@@ -266,10 +266,8 @@ def make_dev_certificates(
     *,
     valid_days: int = 365,
     not_before: datetime | None = None,
-    dns_names: tuple[str, ...] = (),
 ) -> DevCertificates:
-    """A fresh root, "WWDR" intermediate and Pass Type ID certificate named like Apple's.
-    `dns_names` also makes the pass certificate usable as a TLS server certificate (tests)."""
+    """A fresh root, "WWDR" intermediate and Pass Type ID certificate named like Apple's."""
     start = not_before or utcnow() - timedelta(minutes=5)
     end = start + timedelta(days=valid_days)
     root_key, wwdr_key, key = (_rsa_key() for _ in range(3))
@@ -289,9 +287,7 @@ def make_dev_certificates(
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Loyalty Portal (development)"),
         ]
     )
-    certificate = _issue(
-        pass_name, key, wwdr_name, wwdr_key, start, end, ca=False, dns_names=dns_names
-    )
+    certificate = _issue(pass_name, key, wwdr_name, wwdr_key, start, end, ca=False)
     return DevCertificates(root, root_key, wwdr, wwdr_key, certificate, key)
 
 
@@ -319,7 +315,7 @@ def _name(**parts: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(oids[key], value) for key, value in parts.items()])
 
 
-def _issue(subject, subject_key, issuer, issuer_key, start, end, *, ca, dns_names=()):
+def _issue(subject, subject_key, issuer, issuer_key, start, end, *, ca):
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -343,18 +339,11 @@ def _issue(subject, subject_key, issuer, issuer_key, start, end, *, ca, dns_name
             x509.KeyUsage(True, False, False, False, False, False, False, False, False), True
         ).add_extension(
             x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH,
-                 ExtendedKeyUsageOID.EMAIL_PROTECTION]
+                # TLS client (APNs) and signing (openssl's S/MIME purpose check).
+                [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION]
             ),
             False,
         )
-        if dns_names:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.DNSName(name) for name in dns_names]
-                ),
-                False,
-            )
     return builder.sign(issuer_key, hashes.SHA256())
 
 

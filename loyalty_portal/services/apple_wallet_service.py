@@ -38,9 +38,11 @@ from ..errors import (
     ApplePassUnauthorized,
     AppleWalletNotConfigured,
     ValidationError,
+    WalletIntegrationError,
 )
 from ..extensions import db
 from ..models import AppleDevice, AppleDeviceRegistration, LoyaltyCard
+from .apns_client import ApnsClient, PushResult
 from .apple_certificates import AppleCredentials
 from .apple_pass_images import initials, pass_images
 from .card_service import format_card_number, get_card_by_public_token
@@ -512,3 +514,62 @@ def record_device_logs(messages: list[str]) -> int:
         log.warning("Apple Wallet device: %s", message[:MAX_LOG_MESSAGE_LENGTH])
         recorded += 1
     return recorded
+
+
+# Push -------------------------------------------------------------------------------------------
+
+
+def push_card_update(card_id: int) -> int:
+    """Tell every device holding the card's pass that it changed: one empty APNs push per
+    device. Devices whose token APNs declares dead (410, 400 BadDeviceToken) are forgotten.
+    Returns the number of pushes APNs accepted. Meant for the outbox worker, never a request.
+
+    Raises WalletIntegrationError when a push must be tried again later (429, 5xx, no answer),
+    after handling the others; pushing twice is harmless (the device just asks what changed)."""
+    if credentials() is None:
+        return 0
+    devices = db.session.execute(
+        select(AppleDevice.id, AppleDevice.push_token)
+        .join(AppleDeviceRegistration, AppleDeviceRegistration.device_id == AppleDevice.id)
+        .where(AppleDeviceRegistration.card_id == card_id)
+        .order_by(AppleDevice.id)
+    ).all()
+    db.session.commit()  # no transaction open while waiting for Apple
+    delivered, retry_reasons = 0, []
+    for device_id, push_token in devices:
+        outcome = apns_client().push(push_token)
+        if outcome.result is PushResult.DELIVERED:
+            delivered += 1
+        elif outcome.result is PushResult.TOKEN_INVALID:
+            _forget_device_token(device_id, push_token)
+            log.info("APNs: token of device %s is no longer valid (%s %s); forgotten",
+                     device_id, outcome.status, outcome.reason)
+        elif outcome.result is PushResult.RETRY:
+            retry_reasons.append(f"{outcome.status or 'no answer'} {outcome.reason or ''}".strip())
+        else:
+            log.error("APNs refused the push to device %s: %s %s", device_id, outcome.status,
+                      outcome.reason)
+    if retry_reasons:
+        raise WalletIntegrationError("apple", "; ".join(retry_reasons))
+    return delivered
+
+
+def _forget_device_token(device_id: int, push_token: str) -> None:
+    """Delete the device (and so its registrations) unless it re-registered with a new token
+    while the push was on its way."""
+    db.session.execute(
+        delete(AppleDevice).where(
+            AppleDevice.id == device_id, AppleDevice.push_token == push_token
+        )
+    )
+    db.session.commit()
+
+
+def apns_client() -> ApnsClient:
+    """The process's APNs client (one reused HTTP/2 connection)."""
+    client = current_app.extensions.get("apple_apns_client")
+    if client is None:
+        client = ApnsClient(_require_credentials(),
+                            current_app.config["APPLE_APNS_TIMEOUT_SECONDS"])
+        current_app.extensions["apple_apns_client"] = client
+    return client

@@ -24,3 +24,26 @@ def apple_shop(db, frozen_time, apple_wallet):
 def unzip(content: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.fixture
+def apns_server(app, apple_wallet, apple_certificates, tmp_path):
+    """A local APNs (HTTP/2, TLS, client certificate required) that the app pushes to."""
+    from loyalty_portal.services.apple_certificates import load_credentials
+    from tests.wallets.apns_server import ApnsServer
+
+    chain = apple_certificates.chain
+    server = ApnsServer(
+        chain.root,
+        chain.root_key,
+        [apple_certificates.ca_file, apple_certificates.settings["APPLE_WWDR_CERTIFICATE"]],
+        tmp_path,
+    ).start()
+    app.config.update(APPLE_APNS_URL=server.url, APPLE_APNS_TIMEOUT_SECONDS=5)
+    app.extensions["apple_wallet"] = load_credentials(app.config)
+    app.extensions.pop("apple_apns_client", None)
+    yield server
+    client = app.extensions.pop("apple_apns_client", None)
+    if client is not None:
+        client.close()
+    server.stop()
