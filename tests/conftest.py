@@ -407,8 +407,8 @@ def _time_runs_again_after_each_test():
 @pytest.fixture(scope="session")
 def apple_certificates(tmp_path_factory):
     """A test chain made with cryptography: root CA -> "WWDR" -> Pass Type ID certificate, written
-    to files (the key encrypted). Valid from 2020 to 2040, so frozen test clocks accept it. `.settings` are the app settings naming the files;
-    `.directory / "ca.pem"` is the root for openssl."""
+    to files (the key encrypted). Valid from 2020 to 2040, so frozen test clocks accept it.
+    `.settings` are the app settings naming the files; `.ca_file` is the root for openssl."""
     from loyalty_portal.services.apple_certificates import make_dev_certificates
 
     chain = make_dev_certificates(

@@ -20,6 +20,7 @@ import hmac
 import io
 import json
 import logging
+import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select
+from werkzeug.security import safe_join
 
 from ..clock import utcnow
 from ..errors import (
@@ -44,7 +46,7 @@ from ..extensions import db
 from ..models import AppleDevice, AppleDeviceRegistration, LoyaltyCard
 from .apns_client import ApnsClient, PushResult
 from .apple_certificates import AppleCredentials
-from .apple_pass_images import initials, pass_images
+from .apple_pass_images import initials, logo_file_images, pass_images
 from .card_service import format_card_number, get_card_by_public_token
 
 log = logging.getLogger(__name__)
@@ -133,13 +135,7 @@ def build_pass(card: LoyaltyCard) -> PassFile:
     creds = _require_credentials()
     program = card.program
     files = {"pass.json": json.dumps(pass_json(card, creds), ensure_ascii=False).encode()}
-    files.update(
-        pass_images(
-            program.card_background_color,
-            program.card_text_color,
-            initials(program.vendor.name),
-        )
-    )
+    files.update(_images(program))
     files.update(_pass_strings_files())
     manifest = json.dumps(
         {name: hashlib.sha1(data).hexdigest() for name, data in files.items()}, sort_keys=True
@@ -154,6 +150,25 @@ def build_pass(card: LoyaltyCard) -> PassFile:
         content=buffer.getvalue(),
         filename=f"{program.vendor.slug}-loyalty-card.pkpass",
         last_modified=pass_last_modified(card),
+    )
+
+
+def _images(program) -> dict[str, bytes]:
+    """The vendor's logo when its address is a file of the app (/static/...); a remote logo is not
+    fetched while building a pass (a slow host would hold up every device's update), so then,
+    as without a logo, the icon and logo are drawn from the colours and initials."""
+    logo_url = program.logo_url or ""
+    if logo_url.startswith("/static/"):
+        path = safe_join(current_app.static_folder, logo_url[len("/static/") :].split("?")[0])
+        if path is not None and os.path.isfile(path):
+            try:
+                return logo_file_images(
+                    path, os.stat(path).st_mtime_ns, program.card_background_color
+                )
+            except OSError:
+                log.warning("Logo %s of program %s is not an image", logo_url, program.id)
+    return pass_images(
+        program.card_background_color, program.card_text_color, initials(program.vendor.name)
     )
 
 

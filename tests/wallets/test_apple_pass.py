@@ -294,3 +294,24 @@ def test_the_program_must_switch_the_pass_on(client, db, frozen_time, apple_wall
         "apple_wallet_url"
     ] is None
     assert V  # the vendor API is where owners switch it on (apple_wallet_enabled)
+
+
+def test_the_vendors_own_logo_when_it_is_a_file_of_the_app(client, app, apple_shop, tmp_path):
+    import io
+
+    logo = Image.new("RGBA", (400, 100), (200, 30, 30, 255))
+    static = tmp_path / "static"
+    (static / "logos").mkdir(parents=True)
+    logo.save(static / "logos" / "shop.png")
+    app.static_folder = str(static)
+    program_service.update_program(apple_shop.vendor.id, logo_url="/static/logos/shop.png")
+    files = pass_files(client, apple_shop.card)
+    for scale, suffix in ((1, ""), (2, "@2x"), (3, "@3x")):
+        drawn = Image.open(io.BytesIO(files[f"logo{suffix}.png"]))
+        assert drawn.size == (160 * scale, 40 * scale)  # fitted into 160 x 50, ratio kept
+        assert drawn.convert("RGB").getpixel((5, 5)) == (200, 30, 30)
+        icon = Image.open(io.BytesIO(files[f"icon{suffix}.png"]))
+        assert icon.size == (29 * scale, 29 * scale)
+    program_service.update_program(apple_shop.vendor.id, logo_url="/static/../../etc/passwd")
+    files = pass_files(client, apple_shop.card)  # not a file of the app: drawn initials
+    assert Image.open(io.BytesIO(files["logo.png"])).size == (50, 50)
