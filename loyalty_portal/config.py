@@ -48,5 +48,7 @@ class Config:
     # Trust these CAs for the APNs server instead of the system's (tests, private gateways).
     APPLE_APNS_CA_FILE = os.environ.get("APPLE_APNS_CA_FILE", "")
     APPLE_APNS_TIMEOUT_SECONDS = float(os.environ.get("APPLE_APNS_TIMEOUT_SECONDS", "10"))
+    # Apple's log endpoint takes no credential: a limit per client address keeps the log sane.
+    APPLE_LOG_RATE_LIMIT = os.environ.get("APPLE_LOG_RATE_LIMIT", "60 per minute")
     # Allow an http PUBLIC_BASE_URL for the pass web service (iPhone developer settings only).
     APPLE_WALLET_ALLOW_HTTP = os.environ.get("APPLE_WALLET_ALLOW_HTTP", "") in ("1", "true", "yes")

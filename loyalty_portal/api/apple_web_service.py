@@ -4,9 +4,10 @@ the devices' log. Statuses are Apple's: 201 new registration, 200 known one, 204
 304 not modified, 401 wrong or missing `Authorization: ApplePass <token>`.
 """
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
+from ..extensions import limiter
 from ..services import apple_wallet_service
 from ..services.apple_wallet_service import PassFile
 from .schemas import apple as s
@@ -97,9 +98,10 @@ def latest_pass(pass_type_identifier, serial_number):
 
 
 @blp.route("/log", methods=["POST"])
+@limiter.limit(lambda: current_app.config["APPLE_LOG_RATE_LIMIT"])
 @blp.arguments(s.AppleLogSchema)
 @blp.response(200, description="Recorded in the application log.")
-@error_responses(blp, 400, 413, 422)
+@error_responses(blp, 400, 413, 422, 429)
 def device_log(body):
     """Messages from devices about problems with our passes, written to the application log."""
     apple_wallet_service.record_device_logs(body["logs"])

@@ -32,6 +32,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import safe_join
 
 from ..clock import utcnow
@@ -375,6 +376,18 @@ def register_device(
         raise ApplePassNotFound()
     if not PUSH_TOKEN_PATTERN.fullmatch(push_token):
         raise ValidationError(field="pushToken")
+    try:
+        return _register(device_library_identifier, pass_type_identifier, card.id, push_token)
+    except IntegrityError:
+        # The same device registered two passes at once and the other request made the device
+        # (or this registration) first: the second attempt finds it.
+        db.session.rollback()
+        return _register(device_library_identifier, pass_type_identifier, card.id, push_token)
+
+
+def _register(
+    device_library_identifier: str, pass_type_identifier: str, card_id: int, push_token: str
+) -> bool:
     now = utcnow()
     device = db.session.scalar(
         select(AppleDevice).where(
@@ -394,16 +407,16 @@ def register_device(
         device.updated_at = now
     db.session.flush()
     existing = db.session.scalar(
-        select(AppleDeviceRegistration).where(
+        select(AppleDeviceRegistration.id).where(
             AppleDeviceRegistration.device_id == device.id,
-            AppleDeviceRegistration.card_id == card.id,
+            AppleDeviceRegistration.card_id == card_id,
         )
     )
     if existing is None:
         db.session.add(
             AppleDeviceRegistration(
                 device_id=device.id,
-                card_id=card.id,
+                card_id=card_id,
                 pass_type_identifier=pass_type_identifier,
                 created_at=now,
             )

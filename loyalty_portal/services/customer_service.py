@@ -7,19 +7,19 @@ no customer data (only the counter's IP and user agent), which is why they can s
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import select
 
 from ..clock import utcnow
 from ..errors import CustomerNotFound
 from ..extensions import db
 from ..models import (
-    AppleDevice,
     AppleDeviceRegistration,
     Customer,
     LoyaltyCard,
     LoyaltyProgram,
     LoyaltyTransaction,
 )
+from . import apple_wallet_service
 
 # Stored in place of the name; not translated, it is data, not a message.
 ERASED_NAME = "[erased]"
@@ -100,16 +100,7 @@ def erase_customer(vendor_id: int, customer_id: int) -> Customer:
     ):
         db.session.delete(registration)
     db.session.flush()
-    delete_devices_without_passes()
+    apple_wallet_service.delete_devices_without_passes()
     db.session.commit()
     return customer
 
-
-def delete_devices_without_passes() -> None:
-    """Forget the Apple devices that no longer hold any pass (their push tokens are personal
-    data with no purpose left). Runs in the caller's transaction."""
-    db.session.execute(
-        delete(AppleDevice).where(
-            ~exists().where(AppleDeviceRegistration.device_id == AppleDevice.id)
-        )
-    )
