@@ -63,6 +63,7 @@ PASS_STRINGS = {
     "Stamps": _l("Stamps"),
     "Stamps: %@": _l("Stamps: %@"),
     "Reward": _l("Reward"),
+    "Reward: %@": _l("Reward: %@"),
     "Stamps to your reward": _l("Stamps to your reward"),
     "Stamps to your reward: %@": _l("Stamps to your reward: %@"),
     "Points": _l("Points"),
@@ -222,7 +223,8 @@ def _store_card_fields(card: LoyaltyCard) -> dict:
         to_go = max(0, program.stamps_target - card.stamp_count)
         primary = [_field("balance", "Stamps", f"{card.stamp_count} / {program.stamps_target}",
                           "Stamps: %@")]
-        secondary = [_field("reward", "Reward", program.stamps_reward_description or program.name)]
+        secondary = [_field("reward", "Reward", program.stamps_reward_description or program.name,
+                            "Reward: %@")]
         auxiliary = [_field("stamps_to_go", "Stamps to your reward", to_go,
                             "Stamps to your reward: %@")]
     else:
