@@ -6,6 +6,7 @@ import re
 import pytest
 
 from loyalty_portal.services import program_service
+from tests.api.helpers import V, assert_error
 from tests.web.owner_helpers import get, make_owner_shop, post
 from tests.web.screen_helpers import sign_in
 from tests.web.test_vendor_actions import program_form
@@ -88,3 +89,17 @@ def test_the_preview_shows_the_pass_when_apple_wallet_is_set_up(client, owner_sh
     assert "In Apple Wallet" in fragment
     assert "Bean counter" in fragment and 'fill="#112233"' in fragment
     assert "3 / 8" in fragment
+
+
+def test_the_vendor_api_switches_the_pass_on_and_sets_the_shop_position(client, apple_shop):
+    sign_in(client, apple_shop.owner)
+    response = client.patch(f"{V}/program", json={
+        "apple_wallet_enabled": True, "shop_latitude": 49.6116, "shop_longitude": 6.1319})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["apple_wallet_enabled"], body["shop_latitude"], body["shop_longitude"]) == (
+        True, 49.6116, 6.1319)
+    for bad in ({"shop_latitude": 91}, {"shop_longitude": -181}, {"shop_latitude": "north"}):
+        assert_error(client.patch(f"{V}/program", json=bad), 422, "VALIDATION_ERROR")
+    cleared = client.patch(f"{V}/program", json={"shop_latitude": None, "shop_longitude": None})
+    assert cleared.get_json()["shop_latitude"] is None
