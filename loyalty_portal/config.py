@@ -7,6 +7,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     # Mixed into every staff PIN before bcrypt, so a leaked database alone cannot be brute-forced.
@@ -52,3 +56,12 @@ class Config:
     APPLE_LOG_RATE_LIMIT = os.environ.get("APPLE_LOG_RATE_LIMIT", "60 per minute")
     # Allow an http PUBLIC_BASE_URL for the pass web service (iPhone developer settings only).
     APPLE_WALLET_ALLOW_HTTP = os.environ.get("APPLE_WALLET_ALLOW_HTTP", "") in ("1", "true", "yes")
+
+    # The outbox worker (`flask loyalty worker`, docs/outbox.md). Times in seconds.
+    OUTBOX_POLL_SECONDS = _float("OUTBOX_POLL_SECONDS", 0.2)  # idle wait between looks
+    OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)  # claimed at once (1 on SQLite)
+    OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 300)  # longer than any handler's timeout
+    OUTBOX_BACKOFF_BASE_SECONDS = _float("OUTBOX_BACKOFF_BASE_SECONDS", 2)
+    OUTBOX_BACKOFF_MAX_SECONDS = _float("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+    OUTBOX_MAX_AGE_SECONDS = _float("OUTBOX_MAX_AGE_SECONDS", 24 * 3600)  # then dead
+    OUTBOX_KEEP_DELIVERED_SECONDS = _float("OUTBOX_KEEP_DELIVERED_SECONDS", 24 * 3600)

@@ -360,3 +360,20 @@ class ApplePassUnauthorized(LoyaltyError):
 class ApplePassNotFound(NotFoundError):
     error_code = "APPLE_PASS_NOT_FOUND"
     message_template = _l("This pass type or device is unknown here.")
+
+# Outbox -----------------------------------------------------------------------------------------
+
+
+class OutboxMessageNotFound(NotFoundError):
+    error_code = "OUTBOX_MESSAGE_NOT_FOUND"
+    message_template = _l("No such outbox message.")
+
+
+class OutboxMessageNotRetryable(ConflictError):
+    """Only a dead message, or a failing one no worker holds right now, can be retried."""
+
+    error_code = "OUTBOX_MESSAGE_NOT_RETRYABLE"
+    message_template = _l("This message is not failing, or a worker is delivering it right now.")
+
+    def __init__(self, message_id: int, reason: str):
+        super().__init__({"message_id": message_id, "reason": reason})

@@ -5,14 +5,14 @@ The old apple_device_registrations table (a push token per registration) never h
 route wrote it before this revision, so it is replaced rather than converted.
 
 Revision ID: 0004_apple_wallet
-Revises: 0001
+Revises: 0002_outbox
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_apple_wallet"
-down_revision = "0001"
+down_revision = "0002_outbox"
 branch_labels = None
 depends_on = None
 
