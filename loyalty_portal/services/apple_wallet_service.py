@@ -45,6 +45,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import AppleDevice, AppleDeviceRegistration, LoyaltyCard
+from . import change_tags, outbox
 from .apns_client import ApnsClient, PushResult
 from .apple_certificates import AppleCredentials
 from .apple_pass_images import initials, logo_file_images, pass_images
@@ -469,41 +470,45 @@ def passes_updated_since(
     device_library_identifier: str, pass_type_identifier: str, passes_updated_since: str | None
 ) -> UpdatedPasses | None:
     """The serial numbers of the device's passes changed after the tag, and the tag to send next
-    time; None when nothing changed (Apple's 204). The tag is opaque to the device: an unknown or
-    malformed one counts as "from the beginning". Raises AppleWalletNotConfigured."""
+    time; None when nothing changed (Apple's 204). The tag is opaque to the device: a malformed
+    one, or one above every tag handed out so far, counts as "from the beginning" (the device
+    fetches its passes once more rather than miss a change). Raises AppleWalletNotConfigured."""
     creds = _require_credentials()
     if pass_type_identifier != creds.pass_type_identifier:
         return None
+    registered = dict(
+        db.session.execute(
+            select(LoyaltyCard.id, LoyaltyCard.apple_serial_number)
+            .join(AppleDeviceRegistration, AppleDeviceRegistration.card_id == LoyaltyCard.id)
+            .join(AppleDevice, AppleDevice.id == AppleDeviceRegistration.device_id)
+            .where(
+                AppleDevice.device_library_identifier == device_library_identifier,
+                AppleDeviceRegistration.pass_type_identifier == pass_type_identifier,
+            )
+        ).all()
+    )
+    if not registered:
+        db.session.commit()
+        return None
+    # The cards' change tag grows in commit order (change_tags.py), so a device that sends back
+    # the tag we gave it never misses a change that committed after it asked.
     since = _parse_tag(passes_updated_since)
-    rows = db.session.execute(
-        select(LoyaltyCard.apple_serial_number, LoyaltyCard.updated_at)
-        .join(AppleDeviceRegistration, AppleDeviceRegistration.card_id == LoyaltyCard.id)
-        .join(AppleDevice, AppleDevice.id == AppleDeviceRegistration.device_id)
-        .where(
-            AppleDevice.device_library_identifier == device_library_identifier,
-            AppleDeviceRegistration.pass_type_identifier == pass_type_identifier,
-        )
-        .order_by(LoyaltyCard.apple_serial_number)
-    ).all()
+    if since is not None and since > change_tags.watermark():
+        since = None  # never handed out (a restored database, a forged tag): start again
+    changed = change_tags.cards_changed_since(list(registered), since)
     db.session.commit()
-    changed = [(serial, _tag(updated_at)) for serial, updated_at in rows]
-    changed = [(serial, tag) for serial, tag in changed if tag > since]
-    if not changed:
+    if not changed.card_ids:
         return None
     return UpdatedPasses(
-        serial_numbers=[serial for serial, _ in changed],
-        last_updated=str(max(tag for _, tag in changed)),
+        serial_numbers=sorted(registered[card_id] for card_id in changed.card_ids),
+        last_updated=str(changed.tag),
     )
 
 
-def _tag(updated_at: datetime) -> int:
-    """Until the outbox's change tag exists: the last change's time in microseconds."""
-    return int(updated_at.timestamp() * 1_000_000)
-
-
-def _parse_tag(tag: str | None) -> int:
-    if tag is None or not tag.isdigit() or len(tag) > 19:
-        return -1
+def _parse_tag(tag: str | None) -> int | None:
+    """A tag we handed out, or None ("from the beginning") for anything else."""
+    if tag is None or not tag.isascii() or not tag.isdigit() or len(tag) > 18:
+        return None
     return int(tag)
 
 
@@ -549,6 +554,20 @@ def record_device_logs(messages: list[str]) -> int:
 # Push -------------------------------------------------------------------------------------------
 
 
+PUSH_KIND = "apple.pass_update"
+
+
+@outbox.handler(PUSH_KIND, on=[outbox.CARD_CHANGED, outbox.PROGRAM_CHANGED])
+def deliver_pass_update(message: outbox.Message) -> None:
+    """The outbox's delivery of a change to the Apple passes it touches: a card's change pushes
+    that card's devices, a program's change (look, texts, rewards) every device holding one of
+    its passes. Raises WalletIntegrationError so the outbox retries (429, 5xx, no answer)."""
+    if message.card_id is not None:
+        push_card_update(message.card_id)
+    elif message.program_id is not None:
+        push_program_update(message.program_id)
+
+
 def push_card_update(card_id: int) -> int:
     """Tell every device holding the card's pass that it changed: one empty APNs push per
     device. Devices whose token APNs declares dead (410, 400 BadDeviceToken) are forgotten.
@@ -556,12 +575,23 @@ def push_card_update(card_id: int) -> int:
 
     Raises WalletIntegrationError when a push must be tried again later (429, 5xx, no answer),
     after handling the others; pushing twice is harmless (the device just asks what changed)."""
+    return _push(AppleDeviceRegistration.card_id == card_id)
+
+
+def push_program_update(program_id: int) -> int:
+    """push_card_update for every card of the program (one push per device)."""
+    cards = select(LoyaltyCard.id).where(LoyaltyCard.program_id == program_id)
+    return _push(AppleDeviceRegistration.card_id.in_(cards))
+
+
+def _push(registrations) -> int:
     if credentials() is None:
         return 0
     devices = db.session.execute(
         select(AppleDevice.id, AppleDevice.push_token)
         .join(AppleDeviceRegistration, AppleDeviceRegistration.device_id == AppleDevice.id)
-        .where(AppleDeviceRegistration.card_id == card_id)
+        .where(registrations)
+        .distinct()
         .order_by(AppleDevice.id)
     ).all()
     db.session.commit()  # no transaction open while waiting for Apple

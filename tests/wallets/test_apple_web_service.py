@@ -134,11 +134,12 @@ def test_serial_numbers_updated_since_a_tag(client, apple_shop, frozen_time):
     assert new_tag != tag
     assert listing(client, since=new_tag).status_code == 204
     assert listing(client, since=tag).status_code == 200  # a tag from the past
-    assert listing(client, since=str(10**18)).status_code == 204  # from the future
-    for garbage in ("garbage", "", "-5", "1e9", "9" * 400, "１２"):
+    for garbage in ("garbage", "", "-5", "1e9", "9" * 400, "１２", str(int(new_tag) + 1000)):
+        # Malformed, or from the future (never handed out): from the beginning.
         response = listing(client, since=garbage)
         assert response.status_code == 200, garbage  # from the beginning
         assert response.get_json()["serialNumbers"] == [card.apple_serial_number]
+        assert response.get_json()["lastUpdated"] == new_tag
     assert client.get(f"{W}/devices/{DEVICE}/registrations/pass.other").status_code == 204
 
 
