@@ -17,14 +17,17 @@ from pathlib import Path
 REGISTRATIONS = 100_000
 PASSES_BUILT = 300
 LISTINGS = 500
+PUSHED_STAMPS = 60
+STAMP_INTERVAL_SECONDS = 0.1
+CARDS_OFFSET = 50_000  # cards far from those the other runs stamp
 
 
-def dev_settings(directory: Path) -> dict:
-    """A development certificate chain valid now, written to `directory`."""
+def dev_chain(directory: Path):
+    """A development certificate chain valid now, written to `directory`; its settings."""
     from loyalty_portal.services.apple_certificates import make_dev_certificates
 
     chain = make_dev_certificates()
-    return {**chain.write(directory), "_chain": chain}
+    return chain, chain.write(directory)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -33,9 +36,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def run(url: str, app_for) -> dict:
+    from loyalty_portal.extensions import db
+
     directory = Path(tempfile.mkdtemp(prefix="bench-apple-"))
-    settings = dev_settings(directory)
-    settings.pop("_chain")
+    chain, settings = dev_chain(directory)
     app = app_for(url, **settings)
     with app.app_context():
         cards = _prepare(app)
@@ -43,9 +47,8 @@ def run(url: str, app_for) -> dict:
             "pkpass": _time_pass_builds(cards),
             "updated_since": _time_updated_since(cards),
         }
-        from loyalty_portal.extensions import db
-
         db.engine.dispose()
+    results["stamp_to_push"] = _stamp_to_push(url, app_for, settings, chain, directory)
     return results
 
 
@@ -162,3 +165,77 @@ def report_section(results: dict) -> str:
         f"## Apple Wallet\n\n{stamp}, same PostgreSQL.\n\n"
         f"| what | measured | target |\n|---|---|---|\n{table}\n"
     )
+
+
+def _stamp_to_push(url: str, app_for, settings: dict, chain, directory: Path) -> dict:
+    """Stamps on cards that each sit in one device, through the real worker process and a
+    local APNs; the delay from each stamp's commit to its push arriving."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    from loyalty_portal.extensions import db
+    from loyalty_portal.services import stamp_service
+    from loyalty_portal.services.ledger import Actor
+    from tests.wallets.apns_server import ApnsServer
+
+    root = Path(__file__).resolve().parent.parent
+    server = ApnsServer(
+        chain.root, chain.root_key,
+        [str(directory / "ca.pem"), settings["APPLE_WWDR_CERTIFICATE"]], directory,
+    ).start()
+    push_settings = {**settings, "APPLE_APNS_URL": server.url,
+                     "APPLE_APNS_CA_FILE": str(directory / "ca.pem")}
+    app = app_for(url, **push_settings)
+    with app.app_context():
+        vendor_id, first_card = db.session.execute(
+            text("SELECT p.vendor_id, min(c.id) FROM loyalty_programs p JOIN loyalty_cards c"
+                 " ON c.program_id = p.id WHERE NOT p.require_staff_pin GROUP BY p.vendor_id"
+                 " ORDER BY p.vendor_id LIMIT 1")
+        ).one()
+        cards = list(range(first_card + CARDS_OFFSET, first_card + CARDS_OFFSET + PUSHED_STAMPS))
+        db.session.execute(text("DELETE FROM outbox_messages"))  # earlier phases' backlog
+        db.session.execute(
+            text("INSERT INTO apple_devices (device_library_identifier, push_token, created_at,"
+                 " updated_at) SELECT 'bench-push-' || id, lpad(to_hex(id), 64, '0'), now(),"
+                 " now() FROM loyalty_cards WHERE id = ANY(:cards)"),
+            {"cards": cards},
+        )
+        db.session.execute(
+            text("INSERT INTO apple_device_registrations (device_id, card_id,"
+                 " pass_type_identifier, created_at) SELECT d.id, c.id, :pass_type, now()"
+                 " FROM loyalty_cards c JOIN apple_devices d"
+                 " ON d.device_library_identifier = 'bench-push-' || c.id"
+                 " WHERE c.id = ANY(:cards)"),
+            {"cards": cards, "pass_type": settings["APPLE_PASS_TYPE_IDENTIFIER"]},
+        )
+        db.session.commit()
+        env = dict(os.environ, DATABASE_URL=url,
+                   **{k: str(v) for k, v in push_settings.items()})
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "loyalty", "worker"],
+            cwd=root, env=env,
+        )
+        committed = {}
+        try:
+            time.sleep(3)  # the worker has started
+            for card in cards:
+                stamp_service.add_stamp(vendor_id, card, actor=Actor(client_ip="127.0.0.1"))
+                committed[f"/3/device/{card:064x}"] = time.monotonic()
+                time.sleep(STAMP_INTERVAL_SECONDS)
+            pushes = server.wait_for(len(cards), timeout=60)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+            server.stop()
+            db.engine.dispose()
+    delays = [(push.received_at - committed[push.path]) * 1000 for push in pushes
+              if push.path in committed]
+    return {
+        "pushes": len(delays),
+        "p50_ms": percentile(delays, 0.5),
+        "p95_ms": percentile(delays, 0.95),
+    }
