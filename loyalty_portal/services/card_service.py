@@ -316,14 +316,13 @@ class WalletLinks:
 
 def wallet_links(public_token: str) -> WalletLinks:
     """Where a customer finds their card: its web page always, and a wallet link when the program
-    enables that wallet and the platform is configured for it (APPLE_PASS_TYPE_IDENTIFIER,
-    GOOGLE_WALLET_ISSUER_ID); the wallet services serve those links. Raises LoyaltyCardNotFound."""
+    enables that wallet and the platform is configured for it (Apple's certificates loaded at
+    start-up, GOOGLE_WALLET_ISSUER_ID); the wallet services serve those links.
+    Raises LoyaltyCardNotFound."""
     card = get_card_by_public_token(public_token)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     token_path = f"{base}/api/v1/loyalty/cards/{card.public_token}"
-    apple = card.program.apple_wallet_enabled and current_app.config.get(
-        "APPLE_PASS_TYPE_IDENTIFIER"
-    )
+    apple = card.program.apple_wallet_enabled and "apple_wallet" in current_app.extensions
     google = card.program.google_wallet_enabled and current_app.config.get(
         "GOOGLE_WALLET_ISSUER_ID"
     )
