@@ -35,3 +35,16 @@ class Config:
     TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # Google Wallet (docs/wallets.md): the issuer id and the service account's JSON key file, both
+    # or neither (then the Google button is hidden and the API answers
+    # GOOGLE_WALLET_NOT_CONFIGURED). The access token comes from the key file's token_uri.
+    GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID", "")
+    GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = os.environ.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", "")
+    GOOGLE_WALLET_API_BASE_URL = os.environ.get(
+        "GOOGLE_WALLET_API_BASE_URL", "https://walletobjects.googleapis.com/walletobjects/v1"
+    )
+    # Starts every class and object id after the issuer id: one value per environment that
+    # shares an issuer account (ids can never be deleted at Google).
+    GOOGLE_WALLET_ID_PREFIX = os.environ.get("GOOGLE_WALLET_ID_PREFIX", "loyalty")
+    GOOGLE_WALLET_TIMEOUT_SECONDS = float(os.environ.get("GOOGLE_WALLET_TIMEOUT_SECONDS", "10"))
