@@ -265,16 +265,16 @@ def body_in_english(text: Callable[[], str]) -> str:
         return str(text())
 
 
-def next_reward(rewards: list[dict], balance: int) -> tuple[str | None, int]:
-    """The reward a points card is heading for and the points still needed: the dearest reward
-    it can already pay for (0 needed), else the cheapest one."""
+def reward_progress(rewards: list[dict], balance: int) -> tuple[str | None, int | None]:
+    """For a points card: the dearest reward it can pay for now (or None), and the points still
+    missing for the cheapest one it cannot pay for yet (None when it can pay for all)."""
     affordable = [r for r in rewards if r["points_cost"] <= balance]
-    if affordable:
-        return max(affordable, key=lambda r: r["points_cost"])["name"], 0
-    if not rewards:
-        return None, 0
-    cheapest = min(rewards, key=lambda r: r["points_cost"])
-    return cheapest["name"], cheapest["points_cost"] - balance
+    out_of_reach = [r for r in rewards if r["points_cost"] > balance]
+    best = max(affordable, key=lambda r: r["points_cost"])["name"] if affordable else None
+    missing = (
+        min(r["points_cost"] for r in out_of_reach) - balance if out_of_reach else None
+    )
+    return best, missing
 
 
 def _points(label: str, localized_label: Callable[[], str], balance: dict) -> dict[str, Any]:
@@ -283,7 +283,8 @@ def _points(label: str, localized_label: Callable[[], str], balance: dict) -> di
 
 def object_payload(card: LoyaltyCard) -> dict[str, Any]:
     """The card's LoyaltyObject (walletobjects v1): the balance in `loyaltyPoints` (stamps as
-    "7 / 10", points as a number), what is still needed in `secondaryLoyaltyPoints`, the same QR
+    "7 / 10", points as a number), what is still missing for the next reward in
+    `secondaryLoyaltyPoints`, the same QR
     code the cashier scans on the card page, and INACTIVE while the card is blocked."""
     program = card.program
     number = format_card_number(card.card_number)
@@ -301,14 +302,14 @@ def object_payload(card: LoyaltyCard) -> dict[str, Any]:
             modules.append(_reward_available(program.stamps_reward_description or program.name))
     else:
         primary = _points("Points", lambda: _l("Points"), {"int": card.points_balance})
-        reward, needed = next_reward(program.active_rewards(), card.points_balance)
+        available, missing = reward_progress(program.active_rewards(), card.points_balance)
         secondary = (
-            _points("Points still needed", lambda: _l("Points still needed"), {"int": needed})
-            if reward
+            _points("Points still needed", lambda: _l("Points still needed"), {"int": missing})
+            if missing is not None
             else None
         )
-        if reward and needed == 0:
-            modules.append(_reward_available(reward))
+        if available:
+            modules.append(_reward_available(available))
     if not card.is_active:
         modules.insert(
             0,
