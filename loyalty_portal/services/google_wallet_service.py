@@ -22,6 +22,7 @@ the API calls at a local server).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ DEFAULT_LOGO_PATH = "/static/img/wallet-logo.png"
 class GoogleWalletSettings:
     issuer_id: str
     credentials: service_account.Credentials
+    token_uri: str  # the key file's: where google-auth fetches access tokens
     api_base_url: str
     id_prefix: str
     timeout_seconds: float
@@ -98,9 +100,9 @@ def init_app(app: Flask) -> None:
             "GOOGLE_WALLET_ID_PREFIX may hold only letters, digits, '.', '_' and '-'."
         )
     try:
-        credentials = service_account.Credentials.from_service_account_file(
-            key_file, scopes=[SCOPE]
-        )
+        with open(key_file, encoding="utf-8") as file:
+            info = json.load(file)
+        credentials = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
     except (OSError, ValueError) as error:
         raise GoogleWalletConfigurationError(
             f"GOOGLE_WALLET_SERVICE_ACCOUNT_FILE {key_file!r} is not a usable service-account "
@@ -109,6 +111,7 @@ def init_app(app: Flask) -> None:
     app.extensions["google_wallet"] = GoogleWalletSettings(
         issuer_id=issuer_id,
         credentials=credentials,
+        token_uri=info["token_uri"],
         api_base_url=str(app.config["GOOGLE_WALLET_API_BASE_URL"]).rstrip("/"),
         id_prefix=prefix,
         timeout_seconds=float(app.config.get("GOOGLE_WALLET_TIMEOUT_SECONDS") or 10),

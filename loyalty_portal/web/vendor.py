@@ -30,6 +30,7 @@ from ..services import (
     card_look,
     card_service,
     export_service,
+    google_wallet_service,
     pin_service,
     program_service,
     statistics_service,
@@ -130,7 +131,8 @@ def program():
             return _done(_("The program is saved."), ".program")
         status = 422
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
-    return _page("program", form=form, look=look, status=status)
+    return _page("program", form=form, look=look, status=status,
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.post("/program/preview")
@@ -138,7 +140,8 @@ def program_preview():
     """The card as it would look with the form's unsaved values (htmx, on every input)."""
     form = ProgramForm()
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
-    return _page("program", "_card_preview", form=form, look=look)
+    return _page("program", "_card_preview", form=form, look=look,
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.get("/program/rewards/row")

@@ -82,13 +82,14 @@ class ProgramForm(OwnerForm):
     card_background_color = ColorField(_l("Card colour"))
     card_text_color = ColorField(_l("Text colour"))
     logo_url = StringField(_l("Logo address (https://…)"), render_kw={"maxlength": 500})
+    google_wallet_enabled = BooleanField(_l("Offer the card in Google Wallet"))
 
     SERVICE_FIELDS = {"points_rewards": "rewards"}
     SETTINGS = (
         "program_type", "name", "description", "stamps_target", "stamps_reward_description",
         "points_per_currency_unit", "cooldown_minutes", "max_daily_stamps", "require_staff_pin",
         "pin_max_failed_attempts", "pin_lockout_minutes", "card_background_color",
-        "card_text_color", "logo_url", "is_active",
+        "card_text_color", "logo_url", "is_active", "google_wallet_enabled",
     )
 
     @classmethod

@@ -30,6 +30,9 @@ from werkzeug.wrappers import Request, Response
 from tests.google_wallet.discovery import problems
 
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
+# The audience Google's token endpoint demands in the assertion, whatever address it is posted to
+# (google-auth always signs for it; the key file's token_uri only says where to post).
+TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 API_PREFIX = "/walletobjects/v1/"
 RESOURCES = {"loyaltyClass": "LoyaltyClass", "loyaltyObject": "LoyaltyObject"}
 STATUS_NAMES = {
@@ -145,7 +148,7 @@ class FakeGoogleWallet:
             return _oauth_error("unsupported_grant_type")
         assertion = request.form.get("assertion", "")
         try:
-            claims = jwt.decode(assertion, certs=self.public_key_pem, audience=self.token_uri)
+            claims = jwt.decode(assertion, certs=self.public_key_pem, audience=TOKEN_AUDIENCE)
         except ValueError as error:
             self.refused_assertions.append(str(error))
             return _oauth_error("invalid_grant", str(error))
