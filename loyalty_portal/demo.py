@@ -51,6 +51,8 @@ def seed_demo(history_days: int = 21) -> list[str]:
         stamps_reward_description="A free coffee of your choice",
         description="Collect 10 stamps, the 11th coffee is on us.",
         card_background_color="#5B3A29",
+        # The Google button shows once the platform has Google Wallet settings (docs/wallets.md).
+        google_wallet_enabled=True,
     )
     bakery = _vendor(
         "boulangerie-schmit",
@@ -60,6 +62,7 @@ def seed_demo(history_days: int = 21) -> list[str]:
         points_per_currency_unit=1,
         description="1 point for every euro spent.",
         card_background_color="#1F3A5F",
+        google_wallet_enabled=True,
         points_rewards=[
             {"id": "croissant", "name": "A croissant", "points_cost": 20, "active": True},
             {"id": "baguette", "name": "A baguette", "points_cost": 30, "active": True},

@@ -17,7 +17,10 @@ from typing import Any
 import googleapiclient
 
 DOCUMENT_PATH = (
-    Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "walletobjects.v1.json"
+    Path(googleapiclient.__file__).parent
+    / "discovery_cache"
+    / "documents"
+    / "walletobjects.v1.json"
 )
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -98,9 +101,8 @@ def _check(spec: dict[str, Any], value: Any, path: str, found: list[str]) -> Non
     elif kind == "number":
         if not isinstance(value, int | float) or isinstance(value, bool):
             found.append(f"{path}: expected a number")
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            found.append(f"{path}: expected true or false")
+    elif kind == "boolean" and not isinstance(value, bool):
+        found.append(f"{path}: expected true or false")
 
 
 def _check_string(spec: dict[str, Any], value: Any, path: str, found: list[str]) -> None:

@@ -176,8 +176,9 @@ class FakeGoogleWallet:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
         if token not in self.tokens:
-            return _error(401, "Request had invalid authentication credentials. Expected OAuth 2 "
-                               "access token, login cookie or other valid authentication credential.")
+            return _error(401, "Request had invalid authentication credentials. Expected OAuth "
+                               "2 access token, login cookie or other valid authentication "
+                               "credential.")
         with self._lock:
             for failure in self._failures:
                 if failure.method == request.method and failure.resource == resource:

@@ -130,15 +130,14 @@ def test_an_unreachable_google_is_retryable(google_app, card, db):
 
 
 def test_a_token_endpoint_that_refuses_the_key_is_final(
-    google_app, card, fake_google, tmp_path, db
+    google_app, card, fake_google, service_account_file, tmp_path, db
 ):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file = tmp_path / "other.json"
-    info = json.loads(google_app.config["GOOGLE_WALLET_SERVICE_ACCOUNT_FILE"] and open(
-        google_app.config["GOOGLE_WALLET_SERVICE_ACCOUNT_FILE"]).read())
+    info = json.loads(service_account_file.read_text())
     info["private_key"] = other_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()).decode()
