@@ -16,6 +16,7 @@ Every API call is recorded in `calls` (method, resource, id, body, status) for t
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from google.auth import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.auth import crypt, jwt
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -45,6 +48,78 @@ STATUS_NAMES = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
+
+
+# The service account and the app's settings ----------------------------------------------------
+
+ISSUER_ID = "3388000000012345678"
+SERVICE_ACCOUNT_EMAIL = "loyalty-wallet@loyalty-portal-test.iam.gserviceaccount.com"
+
+
+@dataclass(frozen=True)
+class ServiceAccountKey:
+    private_key_pem: str
+    public_key_pem: str
+    key_id: str = "test-key-1"
+
+    def json_for(self, token_uri: str) -> dict:
+        return {
+            "type": "service_account",
+            "project_id": "loyalty-portal-test",
+            "private_key_id": self.key_id,
+            "private_key": self.private_key_pem,
+            "client_email": SERVICE_ACCOUNT_EMAIL,
+            "client_id": "100000000000000000001",
+            "token_uri": token_uri,
+        }
+
+
+def make_service_account_key() -> ServiceAccountKey:
+    """A fresh RSA key standing for a Google service account's (2048 bits, as Google's)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ServiceAccountKey(
+        private_key_pem=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        public_key_pem=key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    )
+
+
+def google_settings(fake, key_file) -> dict:
+    return {
+        "GOOGLE_WALLET_ISSUER_ID": ISSUER_ID,
+        "GOOGLE_WALLET_SERVICE_ACCOUNT_FILE": str(key_file),
+        "GOOGLE_WALLET_API_BASE_URL": fake.api_base_url,
+        "GOOGLE_WALLET_ID_PREFIX": "test",
+        "GOOGLE_WALLET_TIMEOUT_SECONDS": 5,
+        "PUBLIC_BASE_URL": "https://loyalty.example.com",
+    }
+
+
+SAVE_PREFIX = "https://pay.google.com/gp/v/save/"
+
+
+def verified_claims(url: str, public_key_pem: str) -> tuple[dict, dict]:
+    """The save link's JWT header and claims, after checking its RS256 signature with the
+    service account's public key (save links carry no `exp`, so google.auth.jwt.decode, which
+    insists on one, is not used)."""
+    assert url.startswith(SAVE_PREFIX)
+    token = url[len(SAVE_PREFIX):]
+    header_b64, claims_b64, signature_b64 = token.split(".")
+    verifier = crypt.RSAVerifier.from_string(public_key_pem)
+    assert verifier.verify(f"{header_b64}.{claims_b64}".encode(), _unb64(signature_b64))
+    return json.loads(_unb64(header_b64)), json.loads(_unb64(claims_b64))
+
+
+def _unb64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+# The stand-in -------------------------------------------------------------------------------------
 
 
 @dataclass

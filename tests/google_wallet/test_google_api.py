@@ -8,7 +8,7 @@ import pytest
 from loyalty_portal.errors import GoogleWalletNotConfigured, GoogleWalletRequestFailed
 from loyalty_portal.services import card_service, google_wallet_service, program_service
 from tests.factories import make_card, make_program, make_vendor
-from tests.google_wallet.conftest import ISSUER_ID
+from tests.google_wallet.fake_google import ISSUER_ID
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 from loyalty_portal.services import card_service, customer_service, google_wallet_service
 from loyalty_portal.services import program_service as programs
 from tests.factories import make_card, make_program, make_vendor
-from tests.google_wallet.conftest import ISSUER_ID
 from tests.google_wallet.discovery import PayloadInvalid, problems, required_fields, validate
+from tests.google_wallet.fake_google import ISSUER_ID
 
 
 def test_the_validator_reads_googles_document_and_refuses_what_google_refuses():

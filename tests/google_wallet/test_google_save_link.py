@@ -1,36 +1,19 @@
 """The "Add to Google Wallet" button: the signed save link, the public API route behind it, the
 card page, the owner's switch, the settings and `flask loyalty google check`."""
 
-import base64
-import json
-
 import pytest
-from google.auth import crypt
 
 from loyalty_portal.services import google_wallet_service, program_service
 from tests.api.helpers import assert_error
 from tests.factories import make_card, make_program, make_vendor
-from tests.google_wallet.conftest import ISSUER_ID, SERVICE_ACCOUNT_EMAIL, google_settings
 from tests.google_wallet.discovery import validate
+from tests.google_wallet.fake_google import (
+    ISSUER_ID,
+    SERVICE_ACCOUNT_EMAIL,
+    google_settings,
+    verified_claims,
+)
 from tests.web.screen_helpers import text
-
-SAVE_PREFIX = "https://pay.google.com/gp/v/save/"
-
-
-def verified_claims(url: str, public_key_pem: str) -> tuple[dict, dict]:
-    """The save link's JWT header and claims, after checking its RS256 signature with the
-    service account's public key (save links carry no `exp`, so google.auth.jwt.decode, which
-    insists on one, is not used)."""
-    assert url.startswith(SAVE_PREFIX)
-    token = url[len(SAVE_PREFIX):]
-    header_b64, claims_b64, signature_b64 = token.split(".")
-    verifier = crypt.RSAVerifier.from_string(public_key_pem)
-    assert verifier.verify(f"{header_b64}.{claims_b64}".encode(), _unb64(signature_b64))
-    return json.loads(_unb64(header_b64)), json.loads(_unb64(claims_b64))
-
-
-def _unb64(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 @pytest.fixture
