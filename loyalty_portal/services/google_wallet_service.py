@@ -329,7 +329,8 @@ def object_payload(card: LoyaltyCard) -> dict[str, Any]:
         "classId": class_id_for(program),
         "state": "ACTIVE" if card.is_active else "INACTIVE",
         "accountId": number,
-        "accountName": card.customer.name,
+        # An erased customer's name is gone from Google too (null clears it on a patch).
+        "accountName": None if card.customer.erased_at else card.customer.name,
         "barcode": {
             # Exactly what the cashier's scanner reads from the card page's QR code.
             "type": "QR_CODE",
