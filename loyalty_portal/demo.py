@@ -53,6 +53,7 @@ def seed_demo(history_days: int = 21) -> list[str]:
         card_background_color="#5B3A29",
         # The Google button shows once the platform has Google Wallet settings (docs/wallets.md).
         google_wallet_enabled=True,
+        max_stamps_per_purchase=4,
     )
     bakery = _vendor(
         "boulangerie-schmit",
@@ -63,6 +64,8 @@ def seed_demo(history_days: int = 21) -> list[str]:
         description="1 point for every euro spent.",
         card_background_color="#1F3A5F",
         google_wallet_enabled=True,
+        max_purchase_amount_cents=30_000,
+        confirm_purchase_above_cents=5_000,
         points_rewards=[
             {"id": "croissant", "name": "A croissant", "points_cost": 20, "active": True},
             {"id": "baguette", "name": "A baguette", "points_cost": 30, "active": True},
