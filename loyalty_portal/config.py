@@ -7,6 +7,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     # Mixed into every staff PIN before bcrypt, so a leaked database alone cannot be brute-forced.
@@ -47,4 +51,12 @@ class Config:
     # Starts every class and object id after the issuer id: one value per environment that
     # shares an issuer account (ids can never be deleted at Google).
     GOOGLE_WALLET_ID_PREFIX = os.environ.get("GOOGLE_WALLET_ID_PREFIX", "loyalty")
-    GOOGLE_WALLET_TIMEOUT_SECONDS = float(os.environ.get("GOOGLE_WALLET_TIMEOUT_SECONDS", "10"))
+    GOOGLE_WALLET_TIMEOUT_SECONDS = _float("GOOGLE_WALLET_TIMEOUT_SECONDS", 10)
+    # The outbox worker (`flask loyalty worker`, docs/outbox.md). Times in seconds.
+    OUTBOX_POLL_SECONDS = _float("OUTBOX_POLL_SECONDS", 0.2)  # idle wait between looks
+    OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)  # claimed at once (1 on SQLite)
+    OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 300)  # longer than any handler's timeout
+    OUTBOX_BACKOFF_BASE_SECONDS = _float("OUTBOX_BACKOFF_BASE_SECONDS", 2)
+    OUTBOX_BACKOFF_MAX_SECONDS = _float("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+    OUTBOX_MAX_AGE_SECONDS = _float("OUTBOX_MAX_AGE_SECONDS", 24 * 3600)  # then dead
+    OUTBOX_KEEP_DELIVERED_SECONDS = _float("OUTBOX_KEEP_DELIVERED_SECONDS", 24 * 3600)

@@ -437,3 +437,21 @@ class GoogleWalletNotConfigured(ConflictError):
 class AppleWalletNotConfigured(ConflictError):
     error_code = "APPLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Apple Wallet is not configured for this program.")
+
+
+# Outbox -----------------------------------------------------------------------------------------
+
+
+class OutboxMessageNotFound(NotFoundError):
+    error_code = "OUTBOX_MESSAGE_NOT_FOUND"
+    message_template = _l("No such outbox message.")
+
+
+class OutboxMessageNotRetryable(ConflictError):
+    """Only a dead message, or a failing one no worker holds right now, can be retried."""
+
+    error_code = "OUTBOX_MESSAGE_NOT_RETRYABLE"
+    message_template = _l("This message is not failing, or a worker is delivering it right now.")
+
+    def __init__(self, message_id: int, reason: str):
+        super().__init__({"message_id": message_id, "reason": reason})
