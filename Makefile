@@ -23,6 +23,8 @@ PYTEST_ARGS ?=
 PYTEST := $(BIN)/python -m pytest -o faulthandler_timeout=600
 # Browser tests and API fuzzing exercise the web layer, not the database: SQLite pass only.
 POSTGRES_PASS_MARKERS := not browser and not fuzz
+# Local stand-in Apple Wallet certificates for `make run` (flask loyalty apple dev-certs).
+APPLE_DEV_DIR ?= instance/apple-dev
 # Catalogues kept for these locales (English is the source language).
 LOCALES ?= fr de lb
 
@@ -62,8 +64,13 @@ compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (i
 run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 + outbox worker
 	$(FLASK) db upgrade
 	$(FLASK) loyalty demo --if-empty
+	@# Without real Apple certificates in the environment, sign passes with a local test chain
+	@# (instance/apple-dev, made once) so the demo's "Add to Apple Wallet" works end to end.
 	@# The outbox worker runs beside the web server; Ctrl-C (or the server ending) stops both.
-	@$(FLASK) loyalty worker & worker=$$!; \
+	@if [ -z "$$APPLE_PASS_TYPE_IDENTIFIER" ]; then \
+		set -a; eval "$$($(FLASK) loyalty apple dev-certs --if-missing --directory $(APPLE_DEV_DIR) | grep =)"; set +a; \
+	fi; \
+	$(FLASK) loyalty worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

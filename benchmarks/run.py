@@ -7,6 +7,8 @@
 4. A PIN-confirmed stamp at the configured bcrypt cost, where the hash dominates by design.
 5. The outbox: stamps at a steady pace with `flask loyalty worker`'s loop delivering them through
    an instant handler; the delay from a stamp's commit to its delivery (p50, p95).
+6. Apple Wallet (benchmarks/apple_wallet.py): building a signed .pkpass, "passes updated since"
+   among 100 000 registrations, and the delay from a stamp to its APNs push.
 
 Every stamp writes its outbox announcement in its own statement (runs 2-4 run without a worker,
 as before the outbox, so the throughput figures compare).
@@ -34,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from pg_test_cluster import temporary_cluster  # noqa: E402
+
+from benchmarks import apple_wallet  # noqa: E402
 
 CARDS = 60_000
 CLIENTS = 8
@@ -408,6 +412,8 @@ def main() -> None:
         results["delivery_delay"] = run_delivery_delay(
             url, setup["fast_vendor"], setup["first_fast_card"]
         )
+        reset_ledger(url)
+        results["apple_wallet"] = apple_wallet.run(url, app_for)
     print(json.dumps(results, indent=2))
     write_report(results)
 
@@ -468,6 +474,8 @@ def write_report(results: dict) -> None:
     text = path.read_text() if path.exists() else ""
     marker = "## Latest run"
     head = text.split(marker)[0] if marker in text else text
+    if "apple_wallet" in results:
+        section += "\n" + apple_wallet.report_section(results["apple_wallet"])
     path.write_text(head.rstrip() + "\n\n" + section)
     print(section)
 

@@ -31,6 +31,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     from . import models  # noqa: F401  (registers the tables and the ledger guards)
+    from .services.apple_certificates import load_credentials
+
+    # Refuses to start with Apple Wallet settings that cannot work (AppleWalletConfigurationError).
+    apple_credentials = load_credentials(app.config)
+    if apple_credentials is not None:
+        app.extensions["apple_wallet"] = apple_credentials
     from .database import configure_engine_events, render_migration_item
     from .i18n import select_locale, select_timezone
 

@@ -53,6 +53,9 @@ def seed_demo(history_days: int = 21) -> list[str]:
         card_background_color="#5B3A29",
         # The Google button shows once the platform has Google Wallet settings (docs/wallets.md).
         google_wallet_enabled=True,
+        apple_wallet_enabled=True,
+        shop_latitude=49.6106,
+        shop_longitude=6.1296,
         max_stamps_per_purchase=4,
     )
     bakery = _vendor(
@@ -64,6 +67,7 @@ def seed_demo(history_days: int = 21) -> list[str]:
         description="1 point for every euro spent.",
         card_background_color="#1F3A5F",
         google_wallet_enabled=True,
+        apple_wallet_enabled=True,
         max_purchase_amount_cents=30_000,
         confirm_purchase_above_cents=5_000,
         points_rewards=[

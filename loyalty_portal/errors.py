@@ -439,6 +439,18 @@ class AppleWalletNotConfigured(ConflictError):
     message_template = _l("Apple Wallet is not configured for this program.")
 
 
+class ApplePassUnauthorized(LoyaltyError):
+    """Apple's pass web service: the request lacks the pass's `ApplePass` token."""
+
+    error_code = "APPLE_PASS_UNAUTHORIZED"
+    status = 401
+    message_template = _l("The pass's authentication token is missing or wrong.")
+
+
+class ApplePassNotFound(NotFoundError):
+    error_code = "APPLE_PASS_NOT_FOUND"
+    message_template = _l("This pass type or device is unknown here.")
+
 # Outbox -----------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,8 @@ from flask import current_app, redirect
 from flask_smorest import Blueprint
 
 from ..extensions import limiter
-from ..services import card_service, program_service, wallet_service
+from ..services import apple_wallet_service, card_service, program_service, wallet_service
+from .apple_web_service import pkpass_response
 from .schemas import common
 from .schemas import public as s
 
@@ -73,3 +74,17 @@ def google_wallet(public_token):
     when the platform or the program has Google Wallet off; 502 GOOGLE_WALLET_REQUEST_FAILED when
     Google refuses the pass."""
     return redirect(wallet_service.google_save_url(public_token), 303)
+
+
+@blp.route("/cards/<public_token>/wallet/apple", methods=["GET"])
+@blp.response(
+    200,
+    content_type=apple_wallet_service.CONTENT_TYPE,
+    description="The card's signed Apple Wallet pass (.pkpass).",
+    headers={"Last-Modified": {"schema": {"type": "string"}}},
+)
+@common.error_responses(blp, 404, 409)
+def apple_pass(public_token):
+    """The card as an Apple Wallet pass: opening it on an iPhone offers "Add to Apple Wallet".
+    409 APPLE_WALLET_NOT_CONFIGURED when the platform or the program has no Apple pass."""
+    return pkpass_response(apple_wallet_service.pass_for_public_token(public_token))

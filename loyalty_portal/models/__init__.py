@@ -1,7 +1,7 @@
 """All tables, importable from one place (and seen by Alembic's autogenerate)."""
 
 from .api_key import ApiKey
-from .apple_device import AppleDeviceRegistration
+from .apple_device import AppleDevice, AppleDeviceRegistration
 from .card import LoyaltyCard
 from .customer import Customer
 from .outbox import OutboxMessage, OutboxStatus
@@ -13,6 +13,7 @@ from .vendor import Vendor
 
 __all__ = [
     "ApiKey",
+    "AppleDevice",
     "AppleDeviceRegistration",
     "Customer",
     "LedgerIsImmutable",

@@ -27,6 +27,7 @@ from ..errors import ValidationError
 from ..models import Role
 from ..services import (
     api_key_service,
+    apple_wallet_service,
     card_look,
     card_service,
     export_service,
@@ -132,6 +133,7 @@ def program():
         status = 422
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
     return _page("program", form=form, look=look, status=status,
+                 apple_wallet=apple_wallet_service.is_configured(),
                  google_wallet_configured=google_wallet_service.is_configured())
 
 
@@ -141,6 +143,7 @@ def program_preview():
     form = ProgramForm()
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
     return _page("program", "_card_preview", form=form, look=look,
+                 apple_wallet=apple_wallet_service.is_configured(),
                  google_wallet_configured=google_wallet_service.is_configured())
 
 
