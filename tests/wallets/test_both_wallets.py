@@ -15,13 +15,19 @@ from tests.google_wallet.conftest import (  # noqa: F401  (fixtures of the Googl
 from tests.wallets.test_apple_end_to_end import stamp_at_the_counter
 from tests.wallets.test_apple_web_service import register
 
+def google_stand_in(request):
+    """The app with Google Wallet configured against the local Google, and that Google."""
+    return request.getfixturevalue("google_app"), request.getfixturevalue("fake_google")
+
+
 IPHONE, IPAD = "a1b2c3d4e5f60718293a4b5c6d7e8f90", "0f9e8d7c6b5a49382716050403020100"
 IPHONE_TOKEN, IPAD_TOKEN = "ab" * 32, "cd" * 32
 
 
 def test_a_stamp_reaches_each_device_and_google_exactly_once(
-    client, google_app, apple_shop, apns_server, fake_google, frozen_time, db
+    client, apple_shop, apns_server, frozen_time, db, request
 ):
+    google_app, fake_google = google_stand_in(request)
     card = apple_shop.card
     program_service.update_program(apple_shop.vendor.id, google_wallet_enabled=True)
     links = wallet_service.links_for(card)
@@ -59,9 +65,10 @@ def test_a_stamp_reaches_each_device_and_google_exactly_once(
 
 
 def test_google_down_does_not_push_the_iphones_again(
-    client, google_app, apple_shop, apns_server, fake_google, frozen_time, db
+    client, apple_shop, apns_server, frozen_time, db, request
 ):
     """Each wallet retries on its own: Google's 503 leaves the Apple push delivered once."""
+    google_app, fake_google = google_stand_in(request)
     card = apple_shop.card
     program_service.update_program(apple_shop.vendor.id, google_wallet_enabled=True)
     register(client, card, IPHONE, IPHONE_TOKEN)
