@@ -5,19 +5,16 @@ and one patch of the Google object carrying the new balance (local Google Wallet
 from loyalty_portal.models import OutboxStatus
 from loyalty_portal.services import program_service, wallet_service
 from tests.core.outbox_helpers import drain, messages
-from tests.google_wallet.conftest import (  # noqa: F401  (fixtures of the Google stand-in)
-    _google_server,
-    fake_google,
-    google_app,
-    service_account_file,
-    service_account_key,
-)
+from tests.google_wallet import conftest as google_fixtures
 from tests.wallets.test_apple_end_to_end import stamp_at_the_counter
 from tests.wallets.test_apple_web_service import register
 
-def google_stand_in(request):
-    """The app with Google Wallet configured against the local Google, and that Google."""
-    return request.getfixturevalue("google_app"), request.getfixturevalue("fake_google")
+# The local Google's fixtures (tests/google_wallet/conftest.py), usable in this module.
+service_account_key = google_fixtures.service_account_key
+_google_server = google_fixtures._google_server
+fake_google = google_fixtures.fake_google
+service_account_file = google_fixtures.service_account_file
+google_app = google_fixtures.google_app
 
 
 IPHONE, IPAD = "a1b2c3d4e5f60718293a4b5c6d7e8f90", "0f9e8d7c6b5a49382716050403020100"
@@ -25,9 +22,8 @@ IPHONE_TOKEN, IPAD_TOKEN = "ab" * 32, "cd" * 32
 
 
 def test_a_stamp_reaches_each_device_and_google_exactly_once(
-    client, apple_shop, apns_server, frozen_time, db, request
+    client, google_app, apple_shop, apns_server, fake_google, frozen_time, db
 ):
-    google_app, fake_google = google_stand_in(request)
     card = apple_shop.card
     program_service.update_program(apple_shop.vendor.id, google_wallet_enabled=True)
     links = wallet_service.links_for(card)
@@ -65,10 +61,9 @@ def test_a_stamp_reaches_each_device_and_google_exactly_once(
 
 
 def test_google_down_does_not_push_the_iphones_again(
-    client, apple_shop, apns_server, frozen_time, db, request
+    client, google_app, apple_shop, apns_server, fake_google, frozen_time, db
 ):
     """Each wallet retries on its own: Google's 503 leaves the Apple push delivered once."""
-    google_app, fake_google = google_stand_in(request)
     card = apple_shop.card
     program_service.update_program(apple_shop.vendor.id, google_wallet_enabled=True)
     register(client, card, IPHONE, IPHONE_TOKEN)
