@@ -62,6 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     register_cli(app)
+    from .services import google_wallet_service
+
+    google_wallet_service.init_app(app)
     register_error_handlers(app)
     _register_blueprints(app)
     if app.config["TRUSTED_PROXY_COUNT"]:

@@ -71,6 +71,35 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Admin {email} created.")
 
+    @loyalty.group("google")
+    def google() -> None:
+        """Google Wallet."""
+
+    @google.command("check")
+    def google_check() -> None:
+        """Check the Google Wallet settings: fetch an access token with the service account and
+        read the issuer account from the configured API; exit 1 when anything fails."""
+        from .errors import LoyaltyError
+        from .services import google_wallet_service
+
+        found = google_wallet_service.settings()
+        if found is None:
+            click.echo(
+                "Google Wallet is not configured: set GOOGLE_WALLET_ISSUER_ID and "
+                "GOOGLE_WALLET_SERVICE_ACCOUNT_FILE (docs/wallets.md)."
+            )
+            raise SystemExit(1)
+        click.echo(f"Service account: {found.service_account_email}")
+        click.echo(f"Token endpoint:  {found.token_uri}")
+        click.echo(f"Wallet API:      {found.api_base_url}")
+        click.echo(f"Issuer id:       {found.issuer_id}")
+        try:
+            name = google_wallet_service.check_credentials()
+        except LoyaltyError as error:
+            click.echo(f"FAILED: {error.message}")
+            raise SystemExit(1) from None
+        click.echo(f"OK: the service account may issue passes for {name!r}.")
+
     @loyalty.group("apple")
     def apple() -> None:
         """Apple Wallet certificates (docs/wallets.md)."""

@@ -40,6 +40,18 @@ class Config:
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # Google Wallet (docs/wallets.md): the issuer id and the service account's JSON key file, both
+    # or neither (then the Google button is hidden and the API answers
+    # GOOGLE_WALLET_NOT_CONFIGURED). The access token comes from the key file's token_uri.
+    GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID", "")
+    GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = os.environ.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", "")
+    GOOGLE_WALLET_API_BASE_URL = os.environ.get(
+        "GOOGLE_WALLET_API_BASE_URL", "https://walletobjects.googleapis.com/walletobjects/v1"
+    )
+    # Starts every class and object id after the issuer id: one value per environment that
+    # shares an issuer account (ids can never be deleted at Google).
+    GOOGLE_WALLET_ID_PREFIX = os.environ.get("GOOGLE_WALLET_ID_PREFIX", "loyalty")
+    GOOGLE_WALLET_TIMEOUT_SECONDS = _float("GOOGLE_WALLET_TIMEOUT_SECONDS", 10)
     # Apple Wallet (docs/wallets.md): all five of the first settings, or none (then the Apple
     # button is hidden and the API answers APPLE_WALLET_NOT_CONFIGURED). Checked at start-up.
     APPLE_PASS_TYPE_IDENTIFIER = os.environ.get("APPLE_PASS_TYPE_IDENTIFIER", "")

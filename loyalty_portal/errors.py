@@ -409,6 +409,26 @@ class WalletIntegrationError(LoyaltyError):
         super().__init__({"provider": provider}, reason=reason)
 
 
+class GoogleWalletRequestFailed(WalletIntegrationError):
+    """Google's Wallet API refused a call or could not be reached. `retryable` (429, 5xx, no
+    answer) tells the outbox to try again later; otherwise (400, 403...) trying again cannot help
+    and the message goes to the admin's dead messages with Google's own words."""
+
+    error_code = "GOOGLE_WALLET_REQUEST_FAILED"
+    message_template = _l("Google Wallet refused the request (%(status)s): %(reason)s")
+
+    def __init__(self, status: int | None, reason: str, *, retryable: bool):
+        LoyaltyError.__init__(
+            self,
+            {"provider": "google", "status": status, "retryable": retryable},
+            status=status if status is not None else "no answer",
+            reason=reason,
+        )
+        self.http_status = status
+        self.reason = reason
+        self.retryable = retryable
+
+
 class GoogleWalletNotConfigured(ConflictError):
     error_code = "GOOGLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Google Wallet is not configured for this program.")

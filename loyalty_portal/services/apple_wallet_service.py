@@ -45,7 +45,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import AppleDevice, AppleDeviceRegistration, LoyaltyCard
-from . import change_tags, outbox
+from . import change_tags
 from .apns_client import ApnsClient, PushResult
 from .apple_certificates import AppleCredentials
 from .apple_pass_images import initials, logo_file_images, pass_images
@@ -554,18 +554,16 @@ def record_device_logs(messages: list[str]) -> int:
 # Push -------------------------------------------------------------------------------------------
 
 
-PUSH_KIND = "apple.pass_update"
-
-
-@outbox.handler(PUSH_KIND, on=[outbox.CARD_CHANGED, outbox.PROGRAM_CHANGED])
-def deliver_pass_update(message: outbox.Message) -> None:
-    """The outbox's delivery of a change to the Apple passes it touches: a card's change pushes
-    that card's devices, a program's change (look, texts, rewards) every device holding one of
-    its passes. Raises WalletIntegrationError so the outbox retries (429, 5xx, no answer)."""
-    if message.card_id is not None:
-        push_card_update(message.card_id)
-    elif message.program_id is not None:
-        push_program_update(message.program_id)
+def push_updates(*, card_id: int | None = None, program_id: int | None = None) -> int:
+    """A change reached the outbox (wallet_service's apple.pass_update handler): a card's change
+    pushes that card's devices, a program's change (look, texts, rewards) every device holding
+    one of its passes. Raises WalletIntegrationError so the outbox retries (429, 5xx, no
+    answer)."""
+    if card_id is not None:
+        return push_card_update(card_id)
+    if program_id is not None:
+        return push_program_update(program_id)
+    return 0
 
 
 def push_card_update(card_id: int) -> int:

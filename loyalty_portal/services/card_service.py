@@ -4,7 +4,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -305,29 +304,3 @@ def set_card_active(vendor_id: int, card_id: int, active: bool) -> LoyaltyCard:
     )
     db.session.commit()
     return card
-
-
-@dataclass(frozen=True)
-class WalletLinks:
-    card_url: str
-    apple_wallet_url: str | None
-    google_wallet_url: str | None
-
-
-def wallet_links(public_token: str) -> WalletLinks:
-    """Where a customer finds their card: its web page always, and a wallet link when the program
-    enables that wallet and the platform is configured for it (Apple's certificates loaded at
-    start-up, GOOGLE_WALLET_ISSUER_ID); the wallet services serve those links.
-    Raises LoyaltyCardNotFound."""
-    card = get_card_by_public_token(public_token)
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    token_path = f"{base}/api/v1/loyalty/cards/{card.public_token}"
-    apple = card.program.apple_wallet_enabled and "apple_wallet" in current_app.extensions
-    google = card.program.google_wallet_enabled and current_app.config.get(
-        "GOOGLE_WALLET_ISSUER_ID"
-    )
-    return WalletLinks(
-        card_url=f"{base}/card/{card.public_token}",
-        apple_wallet_url=f"{token_path}/wallet/apple" if apple else None,
-        google_wallet_url=f"{token_path}/wallet/google" if google else None,
-    )

@@ -31,6 +31,7 @@ from ..services import (
     card_look,
     card_service,
     export_service,
+    google_wallet_service,
     pin_service,
     program_service,
     statistics_service,
@@ -132,7 +133,8 @@ def program():
         status = 422
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
     return _page("program", form=form, look=look, status=status,
-                 apple_wallet=apple_wallet_service.is_configured())
+                 apple_wallet=apple_wallet_service.is_configured(),
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.post("/program/preview")
@@ -141,7 +143,8 @@ def program_preview():
     form = ProgramForm()
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
     return _page("program", "_card_preview", form=form, look=look,
-                 apple_wallet=apple_wallet_service.is_configured())
+                 apple_wallet=apple_wallet_service.is_configured(),
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.get("/program/rewards/row")

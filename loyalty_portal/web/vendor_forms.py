@@ -130,6 +130,7 @@ class ProgramForm(OwnerForm):
                                widget=NumberInput(step="any", min=-90, max=90))
     shop_longitude = FloatField(_l("Shop longitude"), validators=[Optional()],
                                 widget=NumberInput(step="any", min=-180, max=180))
+    google_wallet_enabled = BooleanField(_l("Offer the card in Google Wallet"))
 
     SERVICE_FIELDS = {"points_rewards": "rewards"}
     MONEY_FIELDS = ("max_purchase_amount_cents", "confirm_purchase_above_cents")
@@ -140,6 +141,7 @@ class ProgramForm(OwnerForm):
         "card_text_color", "logo_url", "is_active", "max_stamps_per_purchase",
         "max_purchase_amount_cents", "max_daily_points", "confirm_purchase_above_cents",
         "counter_undo_minutes", "apple_wallet_enabled", "shop_latitude", "shop_longitude",
+        "google_wallet_enabled",
     )
 
     @classmethod
