@@ -1,6 +1,7 @@
 # Loyalty Portal — the menu. Start here:
 #
-#   make run     serve the app with demo data on http://127.0.0.1:5000 (SQLite under instance/)
+#   make run     serve the app with demo data on http://127.0.0.1:5000 (SQLite under instance/),
+#                with the outbox worker beside it
 #   make test    the whole suite, once on SQLite and once on a throwaway PostgreSQL
 #
 # Every target installs what it needs first: the virtualenv in .venv (redone only when
@@ -23,10 +24,12 @@ PYTEST := $(BIN)/python -m pytest -o faulthandler_timeout=600
 # Browser tests exercise the web layer, not the database: SQLite pass only. API fuzzing runs on
 # both (PostgreSQL refuses input that SQLite takes: NUL bytes, integers beyond 64 bits).
 POSTGRES_PASS_MARKERS := not browser
+# Local stand-in Apple Wallet certificates for `make run` (flask loyalty apple dev-certs).
+APPLE_DEV_DIR ?= instance/apple-dev
 # Catalogues kept for these locales (English is the source language).
 LOCALES ?= fr de lb
 
-.PHONY: help venv install system-deps compile-translations run test test-sqlite test-postgres \
+.PHONY: help venv install system-deps compile-translations run worker test test-sqlite test-postgres \
 	bench screenshots translations merge-drivers lint clean distclean
 
 help: ## List the targets
@@ -59,10 +62,21 @@ compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (i
 
 # ----------------------------------------------------------------------------- everyday
 
-run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000
+run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 + outbox worker
 	$(FLASK) db upgrade
 	$(FLASK) loyalty demo --if-empty
+	@# Without real Apple certificates in the environment, sign passes with a local test chain
+	@# (instance/apple-dev, made once) so the demo's "Add to Apple Wallet" works end to end.
+	@# The outbox worker runs beside the web server; Ctrl-C (or the server ending) stops both.
+	@if [ -z "$$APPLE_PASS_TYPE_IDENTIFIER" ]; then \
+		set -a; eval "$$($(FLASK) loyalty apple dev-certs --if-missing --directory $(APPLE_DEV_DIR) | grep =)"; set +a; \
+	fi; \
+	$(FLASK) loyalty worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: $(INSTALLED) ## Only the outbox worker (make run starts one already)
+	$(FLASK) loyalty worker
 
 test: $(INSTALLED) system-deps compile-translations ## Both passes: SQLite, then PostgreSQL
 	@sqlite=0; postgres=0; \

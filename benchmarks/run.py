@@ -5,6 +5,13 @@
    daily limit in the vendor's time zone, idempotency key, ledger row) in worker processes.
 3. The HTTP API route under gunicorn, driven by wrk: what a point-of-sale integration sees.
 4. A PIN-confirmed stamp at the configured bcrypt cost, where the hash dominates by design.
+5. The outbox: stamps at a steady pace with `flask loyalty worker`'s loop delivering them through
+   an instant handler; the delay from a stamp's commit to its delivery (p50, p95).
+6. Apple Wallet (benchmarks/apple_wallet.py): building a signed .pkpass, "passes updated since"
+   among 100 000 registrations, and the delay from a stamp to its APNs push.
+
+Every stamp writes its outbox announcement in its own statement (runs 2-4 run without a worker,
+as before the outbox, so the throughput figures compare).
 
 Each stamp goes to a different card so every rule is checked and passes, as at a busy counter.
 Results are printed and written to docs/performance.md.
@@ -15,9 +22,11 @@ import multiprocessing
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from pg_test_cluster import temporary_cluster  # noqa: E402
+
+from benchmarks import apple_wallet  # noqa: E402
 
 CARDS = 60_000
 CLIENTS = 8
@@ -126,7 +137,7 @@ def reset_ledger(url: str) -> None:
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         # The ledger's triggers refuse TRUNCATE; the benchmark's superuser turns them off here.
         conn.execute("SET LOCAL session_replication_role = replica")
-        conn.execute("TRUNCATE loyalty_transactions")
+        conn.execute("TRUNCATE loyalty_transactions, outbox_messages")
         conn.execute("SET LOCAL session_replication_role = DEFAULT")
         conn.execute(
             "UPDATE loyalty_cards SET stamp_count = 0, total_stamps_earned = 0,"
@@ -295,6 +306,91 @@ def run_http(url, setup) -> dict | None:
         server.wait()
 
 
+DELAY_RATE = int(os.environ.get("BENCH_DELAY_RATE", "100"))  # stamps per second, steady
+DELAY_STAMPERS = 2
+INSTANT_KIND = "bench.instant"
+
+
+def _delivery_worker(url, started, stop, queue):
+    """`flask loyalty worker`'s loop with one instant handler that notes each delay."""
+    from loyalty_portal.clock import utcnow
+    from loyalty_portal.services import outbox
+    from loyalty_portal.worker import Worker
+
+    delays = []
+
+    def instant(message):
+        delays.append((utcnow() - message.last_change_at).total_seconds())
+
+    outbox.register_handler(INSTANT_KIND, instant, on=[outbox.CARD_CHANGED])
+    worker = Worker(app_for(url))
+    threading.Thread(target=lambda: (stop.wait(), worker.stop()), daemon=True).start()
+    started.set()
+    worker.run()
+    queue.put(delays)
+
+
+def _paced_stamper(url, vendor_id, first_card, offset, ready, count):
+    from loyalty_portal.services import stamp_service
+    from loyalty_portal.services.ledger import Actor
+
+    app = app_for(url)
+    with app.app_context():
+        ready.wait()
+        interval = DELAY_STAMPERS / DELAY_RATE
+        next_at = time.perf_counter()
+        for n in range(count):
+            card = first_card + offset + n * DELAY_STAMPERS
+            stamp_service.add_stamp(vendor_id, card, actor=Actor())
+            next_at += interval
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+
+
+def run_delivery_delay(url, vendor_id, first_card) -> dict:
+    """Commit-to-delivery delay of stamps at DELAY_RATE per second with a worker running."""
+    import psycopg
+
+    started, stop = multiprocessing.Event(), multiprocessing.Event()
+    queue = multiprocessing.Queue()
+    worker = multiprocessing.Process(target=_delivery_worker, args=(url, started, stop, queue))
+    worker.start()
+    started.wait(60)
+    count = DELAY_RATE * SECONDS // DELAY_STAMPERS
+    ready = multiprocessing.Barrier(DELAY_STAMPERS)
+    stampers = [
+        multiprocessing.Process(
+            target=_paced_stamper, args=(url, vendor_id, first_card, offset, ready, count)
+        )
+        for offset in range(DELAY_STAMPERS)
+    ]
+    for p in stampers:
+        p.start()
+    for p in stampers:
+        p.join()
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                "SELECT count(*) FROM outbox_messages WHERE status = 'pending'"
+            ).fetchone()[0]
+            conn.commit()
+            if waiting == 0:
+                break
+            time.sleep(0.2)
+    stop.set()
+    delays = sorted(queue.get(timeout=60))
+    worker.join(30)
+    cuts = statistics.quantiles(delays, n=100)
+    return {
+        "stamps": count * DELAY_STAMPERS,
+        "delivered": len(delays),
+        "rate": DELAY_RATE,
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "left_pending": waiting,
+    }
+
+
 def main() -> None:
     results = {}
     with temporary_cluster(database="loyalty_bench", fast=False) as cluster:
@@ -315,6 +411,12 @@ def main() -> None:
             staff_pin=setup["staff_pin"],
             workers=4,
         )
+        reset_ledger(url)
+        results["delivery_delay"] = run_delivery_delay(
+            url, setup["fast_vendor"], setup["first_fast_card"]
+        )
+        reset_ledger(url)
+        results["apple_wallet"] = apple_wallet.run(url, app_for)
     print(json.dumps(results, indent=2))
     write_report(results)
 
@@ -347,6 +449,15 @@ def write_report(results: dict) -> None:
             f"{results['service_pin'] / pgbench:.2f}",
         )
     )
+    delay = results["delivery_delay"]
+    rows.append(
+        (
+            f"outbox: commit to delivery, instant handler, {delay['rate']} stamps/s for"
+            f" {SECONDS} s, 1 worker ({delay['delivered']:,} of {delay['stamps']:,} delivered)",
+            f"p50 {delay['p50_ms']:.0f} ms, p95 {delay['p95_ms']:.0f} ms",
+            "",
+        )
+    )
     rows.append(
         (
             "ledger mismatches found by verify-ledger after the HTTP run",
@@ -366,6 +477,8 @@ def write_report(results: dict) -> None:
     text = path.read_text() if path.exists() else ""
     marker = "## Latest run"
     head = text.split(marker)[0] if marker in text else text
+    if "apple_wallet" in results:
+        section += "\n" + apple_wallet.report_section(results["apple_wallet"])
     path.write_text(head.rstrip() + "\n\n" + section)
     print(section)
 

@@ -31,6 +31,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     from . import models  # noqa: F401  (registers the tables and the ledger guards)
+    from .services.apple_certificates import load_credentials
+
+    # Refuses to start with Apple Wallet settings that cannot work (AppleWalletConfigurationError).
+    apple_credentials = load_credentials(app.config)
+    if apple_credentials is not None:
+        app.extensions["apple_wallet"] = apple_credentials
     from .database import configure_engine_events, render_migration_item
     from .i18n import select_locale, select_timezone
 
@@ -57,6 +63,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     register_cli(app)
+    from .services import google_wallet_service
+
+    google_wallet_service.init_app(app)
     register_error_handlers(app)
     register_input_guard(app)
     _register_blueprints(app)

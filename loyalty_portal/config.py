@@ -7,6 +7,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     # Mixed into every staff PIN before bcrypt, so a leaked database alone cannot be brute-forced.
@@ -41,3 +45,41 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # Google Wallet (docs/wallets.md): the issuer id and the service account's JSON key file, both
+    # or neither (then the Google button is hidden and the API answers
+    # GOOGLE_WALLET_NOT_CONFIGURED). The access token comes from the key file's token_uri.
+    GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID", "")
+    GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = os.environ.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", "")
+    GOOGLE_WALLET_API_BASE_URL = os.environ.get(
+        "GOOGLE_WALLET_API_BASE_URL", "https://walletobjects.googleapis.com/walletobjects/v1"
+    )
+    # Starts every class and object id after the issuer id: one value per environment that
+    # shares an issuer account (ids can never be deleted at Google).
+    GOOGLE_WALLET_ID_PREFIX = os.environ.get("GOOGLE_WALLET_ID_PREFIX", "loyalty")
+    GOOGLE_WALLET_TIMEOUT_SECONDS = _float("GOOGLE_WALLET_TIMEOUT_SECONDS", 10)
+    # Apple Wallet (docs/wallets.md): all five of the first settings, or none (then the Apple
+    # button is hidden and the API answers APPLE_WALLET_NOT_CONFIGURED). Checked at start-up.
+    APPLE_PASS_TYPE_IDENTIFIER = os.environ.get("APPLE_PASS_TYPE_IDENTIFIER", "")
+    APPLE_TEAM_IDENTIFIER = os.environ.get("APPLE_TEAM_IDENTIFIER", "")
+    APPLE_PASS_CERTIFICATE = os.environ.get("APPLE_PASS_CERTIFICATE", "")  # file, PEM or DER
+    APPLE_PASS_KEY = os.environ.get("APPLE_PASS_KEY", "")  # file, PEM
+    APPLE_PASS_KEY_PASSWORD = os.environ.get("APPLE_PASS_KEY_PASSWORD", "")
+    APPLE_WWDR_CERTIFICATE = os.environ.get("APPLE_WWDR_CERTIFICATE", "")  # file: WWDR G4
+    APPLE_APNS_URL = os.environ.get("APPLE_APNS_URL", "https://api.push.apple.com")
+    # Trust these CAs for the APNs server instead of the system's (tests, private gateways).
+    APPLE_APNS_CA_FILE = os.environ.get("APPLE_APNS_CA_FILE", "")
+    APPLE_APNS_TIMEOUT_SECONDS = float(os.environ.get("APPLE_APNS_TIMEOUT_SECONDS", "10"))
+    # Apple's log endpoint takes no credential: a limit per client address keeps the log sane.
+    APPLE_LOG_RATE_LIMIT = os.environ.get("APPLE_LOG_RATE_LIMIT", "60 per minute")
+    # Allow an http PUBLIC_BASE_URL for the pass web service (iPhone developer settings only).
+    APPLE_WALLET_ALLOW_HTTP = os.environ.get("APPLE_WALLET_ALLOW_HTTP", "") in ("1", "true", "yes")
+
+    # The outbox worker (`flask loyalty worker`, docs/outbox.md). Times in seconds.
+    OUTBOX_POLL_SECONDS = _float("OUTBOX_POLL_SECONDS", 0.2)  # idle wait between looks
+    OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)  # claimed at once (1 on SQLite)
+    OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 300)  # longer than any handler's timeout
+    OUTBOX_BACKOFF_BASE_SECONDS = _float("OUTBOX_BACKOFF_BASE_SECONDS", 2)
+    OUTBOX_BACKOFF_MAX_SECONDS = _float("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+    OUTBOX_MAX_AGE_SECONDS = _float("OUTBOX_MAX_AGE_SECONDS", 24 * 3600)  # then dead
+    OUTBOX_KEEP_DELIVERED_SECONDS = _float("OUTBOX_KEEP_DELIVERED_SECONDS", 24 * 3600)

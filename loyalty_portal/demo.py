@@ -51,6 +51,11 @@ def seed_demo(history_days: int = 21) -> list[str]:
         stamps_reward_description="A free coffee of your choice",
         description="Collect 10 stamps, the 11th coffee is on us.",
         card_background_color="#5B3A29",
+        # The Google button shows once the platform has Google Wallet settings (docs/wallets.md).
+        google_wallet_enabled=True,
+        apple_wallet_enabled=True,
+        shop_latitude=49.6106,
+        shop_longitude=6.1296,
         max_stamps_per_purchase=4,
     )
     bakery = _vendor(
@@ -61,6 +66,8 @@ def seed_demo(history_days: int = 21) -> list[str]:
         points_per_currency_unit=1,
         description="1 point for every euro spent.",
         card_background_color="#1F3A5F",
+        google_wallet_enabled=True,
+        apple_wallet_enabled=True,
         max_purchase_amount_cents=30_000,
         confirm_purchase_above_cents=5_000,
         points_rewards=[

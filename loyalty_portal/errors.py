@@ -420,6 +420,26 @@ class WalletIntegrationError(LoyaltyError):
         super().__init__({"provider": provider}, reason=reason)
 
 
+class GoogleWalletRequestFailed(WalletIntegrationError):
+    """Google's Wallet API refused a call or could not be reached. `retryable` (429, 5xx, no
+    answer) tells the outbox to try again later; otherwise (400, 403...) trying again cannot help
+    and the message goes to the admin's dead messages with Google's own words."""
+
+    error_code = "GOOGLE_WALLET_REQUEST_FAILED"
+    message_template = _l("Google Wallet refused the request (%(status)s): %(reason)s")
+
+    def __init__(self, status: int | None, reason: str, *, retryable: bool):
+        LoyaltyError.__init__(
+            self,
+            {"provider": "google", "status": status, "retryable": retryable},
+            status=status if status is not None else "no answer",
+            reason=reason,
+        )
+        self.http_status = status
+        self.reason = reason
+        self.retryable = retryable
+
+
 class GoogleWalletNotConfigured(ConflictError):
     error_code = "GOOGLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Google Wallet is not configured for this program.")
@@ -428,3 +448,33 @@ class GoogleWalletNotConfigured(ConflictError):
 class AppleWalletNotConfigured(ConflictError):
     error_code = "APPLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Apple Wallet is not configured for this program.")
+
+
+class ApplePassUnauthorized(LoyaltyError):
+    """Apple's pass web service: the request lacks the pass's `ApplePass` token."""
+
+    error_code = "APPLE_PASS_UNAUTHORIZED"
+    status = 401
+    message_template = _l("The pass's authentication token is missing or wrong.")
+
+
+class ApplePassNotFound(NotFoundError):
+    error_code = "APPLE_PASS_NOT_FOUND"
+    message_template = _l("This pass type or device is unknown here.")
+
+# Outbox -----------------------------------------------------------------------------------------
+
+
+class OutboxMessageNotFound(NotFoundError):
+    error_code = "OUTBOX_MESSAGE_NOT_FOUND"
+    message_template = _l("No such outbox message.")
+
+
+class OutboxMessageNotRetryable(ConflictError):
+    """Only a dead message, or a failing one no worker holds right now, can be retried."""
+
+    error_code = "OUTBOX_MESSAGE_NOT_RETRYABLE"
+    message_template = _l("This message is not failing, or a worker is delivering it right now.")
+
+    def __init__(self, message_id: int, reason: str):
+        super().__init__({"message_id": message_id, "reason": reason})

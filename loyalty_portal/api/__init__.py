@@ -36,7 +36,7 @@ class EdgeResponsesPlugin(BasePlugin):
 
 def register_api(app: Flask) -> None:
     """Register the JSON API blueprints, the OpenAPI document and the JSON error envelope."""
-    from . import admin, public, session, vendor
+    from . import admin, apple_web_service, public, session, vendor
     from .auth import SECURITY_SCHEMES
     from .schemas.common import ErrorSchema
 
@@ -67,7 +67,7 @@ def register_api(app: Flask) -> None:
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
-    for blueprint in (session.blp, admin.blp, vendor.blp, public.blp):
+    for blueprint in (session.blp, admin.blp, vendor.blp, public.blp, apple_web_service.blp):
         # Key-authenticated calls carry no ambient credential; session calls are checked in
         # api/auth.py, which demands the X-CSRFToken header for unsafe methods.
         csrf.exempt(blueprint)

@@ -5,7 +5,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +20,7 @@ from ..errors import (
 from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Customer, LoyaltyCard, LoyaltyProgram, Vendor
-from . import program_service
+from . import change_tags, outbox, program_service
 from .contacts import normalise_email, normalise_phone, phone_region
 from .lookup import one_or_raise
 
@@ -264,36 +263,19 @@ def search_cards(
 
 
 def set_card_active(vendor_id: int, card_id: int, active: bool) -> LoyaltyCard:
-    """Block or unblock a card (a lost phone, a suspected abuse); balances are untouched."""
+    """Block or unblock a card (a lost phone, a suspected abuse); balances are untouched.
+    The pass shows the new state: the card's change tag moves and the outbox hears of it, in the
+    same transaction. Setting the state it already has changes nothing."""
     card = get_card(vendor_id, card_id)
+    if card.is_active == active:
+        db.session.commit()
+        return card
     card.is_active = active
     card.updated_at = utcnow()
+    db.session.flush()
+    change_tags.bump_card(card.id)
+    outbox.announce_card_change(
+        card.id, card.program_id, "card_unblocked" if active else "card_blocked"
+    )
     db.session.commit()
     return card
-
-
-@dataclass(frozen=True)
-class WalletLinks:
-    card_url: str
-    apple_wallet_url: str | None
-    google_wallet_url: str | None
-
-
-def wallet_links(public_token: str) -> WalletLinks:
-    """Where a customer finds their card: its web page always, and a wallet link when the program
-    enables that wallet and the platform is configured for it (APPLE_PASS_TYPE_IDENTIFIER,
-    GOOGLE_WALLET_ISSUER_ID); the wallet services serve those links. Raises LoyaltyCardNotFound."""
-    card = get_card_by_public_token(public_token)
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    token_path = f"{base}/api/v1/loyalty/cards/{card.public_token}"
-    apple = card.program.apple_wallet_enabled and current_app.config.get(
-        "APPLE_PASS_TYPE_IDENTIFIER"
-    )
-    google = card.program.google_wallet_enabled and current_app.config.get(
-        "GOOGLE_WALLET_ISSUER_ID"
-    )
-    return WalletLinks(
-        card_url=f"{base}/card/{card.public_token}",
-        apple_wallet_url=f"{token_path}/wallet/apple" if apple else None,
-        google_wallet_url=f"{token_path}/wallet/google" if google else None,
-    )

@@ -22,6 +22,7 @@ from ..models import (
     ProgramType,
     Vendor,
 )
+from . import change_tags, outbox
 from .lookup import get_or_raise, one_or_raise
 
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -48,8 +49,11 @@ _TEXT_LIMITS = {"name": (1, 120), "description": (0, 2000), "stamps_reward_descr
 # is_active pauses the program: no enrolments or counter operations; owners' corrections still work.
 _BOOLEANS = ("require_staff_pin", "apple_wallet_enabled", "google_wallet_enabled", "is_active")
 _COLOURS = ("card_background_color", "card_text_color")
+# The shop's position, where the Apple pass surfaces on the lock screen; empty means none.
+_COORDINATES = {"shop_latitude": (-90, 90), "shop_longitude": (-180, 180)}
 EDITABLE_SETTINGS = (
     *_INT_RANGES,
+    *_COORDINATES,
     *_OPTIONAL_INT_RANGES,
     *_TEXT_LIMITS,
     *_BOOLEANS,
@@ -57,6 +61,21 @@ EDITABLE_SETTINGS = (
     "logo_url",
     "points_rewards",
     "program_type",
+)
+# What a card's wallet pass shows: changing one of these changes every pass of the program.
+PASS_SETTINGS = frozenset(
+    {
+        "program_type",
+        "name",
+        "description",
+        "stamps_target",
+        "stamps_reward_description",
+        "points_per_currency_unit",
+        "points_rewards",
+        "card_background_color",
+        "card_text_color",
+        "logo_url",
+    }
 )
 
 
@@ -88,6 +107,17 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str) or not COLOUR_PATTERN.fullmatch(value):
                 raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
             value = value.upper()
+        elif key in _COORDINATES:
+            low, high = _COORDINATES[key]
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not low <= value <= high
+            ):
+                raise ValidationError(
+                    _l("Must be a number from %(low)s to %(high)s, or empty.", low=low, high=high),
+                    field=key,
+                )
         elif key == "logo_url":
             value = (value or "").strip() or None
             if value is not None and (len(value) > 500 or not value.startswith(("https://", "/"))):
@@ -176,7 +206,9 @@ def create_program(vendor_id: int, program_type: str, name: str, **settings: Any
 
 def update_program(vendor_id: int, **changes: Any) -> LoyaltyProgram:
     """Change settings of the vendor's program. The type can change only while no card has a
-    balance of the old kind. Raises LoyaltyProgramNotFound, ValidationError."""
+    balance of the old kind. A change to what passes show (PASS_SETTINGS) gives every card of the
+    program a new change tag and announces PROGRAM_CHANGED in the outbox, in the same
+    transaction. Raises LoyaltyProgramNotFound, ValidationError."""
     program = get_program(vendor_id)
     clean = _validated(changes)
     new_type = clean.get("program_type")
@@ -189,8 +221,18 @@ def update_program(vendor_id: int, **changes: Any) -> LoyaltyProgram:
                 _l("The program type cannot change while cards hold a balance."),
                 field="program_type",
             )
+    shown_changes = [
+        key
+        for key, value in clean.items()
+        if key in PASS_SETTINGS and getattr(program, key) != value
+    ]
     for key, value in clean.items():
         setattr(program, key, value)
+    if shown_changes:
+        # Every card's pass shows these: all of the program's cards change, in this transaction.
+        db.session.flush()
+        change_tags.bump_program(program.id)
+        outbox.announce_program_change(program.id, "program_edited")
     db.session.commit()
     return program
 

@@ -10,7 +10,7 @@ from ..i18n import SUPPORTED_LOCALES
 from ..models import Role
 
 NAVIGATION = {
-    Role.ADMIN: [("admin.overview", _l("Overview"))],
+    Role.ADMIN: [("admin.overview", _l("Overview")), ("admin.outbox_messages", _l("Deliveries"))],
     Role.OWNER: [
         ("vendor.dashboard", _l("Dashboard")),
         ("vendor.program", _l("Program")),

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..errors import LoyaltyCardAlreadyExists, ValidationError
 from ..extensions import limiter
 from ..i18n import SUPPORTED_LOCALES
-from ..services import card_service, program_service, transaction_service
+from ..services import card_service, program_service, transaction_service, wallet_service
 from .navigation import LANGUAGE_NAMES
 
 bp = Blueprint("public", __name__)
@@ -89,7 +89,7 @@ def _card_context(found) -> dict:
         card=found,
         program=found.program,
         qr_code=_qr_svg(found.public_token),
-        wallet=card_service.wallet_links(found.public_token),
+        wallet=wallet_service.links_for(found),
         history=transaction_service.card_history(found.id, limit=HISTORY_ROWS),
         poll_seconds=LIVE_CARD_POLL_SECONDS,
     )

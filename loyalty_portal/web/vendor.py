@@ -28,9 +28,11 @@ from ..input_guard import bounded_int
 from ..models import Role
 from ..services import (
     api_key_service,
+    apple_wallet_service,
     card_look,
     card_service,
     export_service,
+    google_wallet_service,
     pin_service,
     program_service,
     statistics_service,
@@ -131,7 +133,9 @@ def program():
             return _done(_("The program is saved."), ".program")
         status = 422
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
-    return _page("program", form=form, look=look, status=status)
+    return _page("program", form=form, look=look, status=status,
+                 apple_wallet=apple_wallet_service.is_configured(),
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.post("/program/preview")
@@ -139,7 +143,9 @@ def program_preview():
     """The card as it would look with the form's unsaved values (htmx, on every input)."""
     form = ProgramForm()
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
-    return _page("program", "_card_preview", form=form, look=look)
+    return _page("program", "_card_preview", form=form, look=look,
+                 apple_wallet=apple_wallet_service.is_configured(),
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.get("/program/rewards/row")

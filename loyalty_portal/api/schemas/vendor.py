@@ -54,6 +54,8 @@ class ProgramSchema(Schema):
     card_background_color = fields.String(required=True)
     card_text_color = fields.String(required=True)
     logo_url = fields.String(required=True, allow_none=True)
+    shop_latitude = fields.Float(required=True, allow_none=True)
+    shop_longitude = fields.Float(required=True, allow_none=True)
     apple_wallet_enabled = fields.Boolean(required=True)
     google_wallet_enabled = fields.Boolean(required=True)
     is_active = fields.Boolean(required=True)
@@ -104,6 +106,13 @@ class ProgramUpdateSchema(Schema):
     card_background_color = fields.String(validate=_COLOUR)
     card_text_color = fields.String(validate=_COLOUR)
     logo_url = fields.String(allow_none=True, validate=validate.Length(max=500))
+    shop_latitude = fields.Float(
+        allow_none=True,
+        validate=validate.Range(-90, 90),
+        metadata={"description": "The shop's position: the Apple pass shows on the lock screen"
+                  " nearby. Set both, or null both."},
+    )
+    shop_longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
     points_rewards = fields.List(fields.Nested(RewardSchema), validate=validate.Length(max=50))
 
 
@@ -322,6 +331,7 @@ class ApiKeyCreatedSchema(Schema):
 
 class AppleDeviceSchema(Schema):
     device_library_identifier = fields.String(required=True)
+    pass_type_identifier = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
 
