@@ -3,7 +3,8 @@
 PostgreSQL refuses NUL bytes in text and the UTF-8 encoder refuses lone surrogates, so either
 one used to travel down to the database and come back as a 500. Deeply nested JSON exhausted
 Python's recursion limit, and integers beyond 64 bits overflowed the database's. One hook,
-run before every view (screens and API alike), refuses all of these with MALFORMED_INPUT (400):
+run before every view (screens and API alike), and the API's JSON parser refuse all of these
+with MALFORMED_INPUT (400):
 - NUL bytes and lone surrogates anywhere: the path, the query string, form fields, JSON keys and
   values, header values;
 - JSON nested deeper than MAX_JSON_DEPTH, integers outside 64 bits, NaN and Infinity.
@@ -18,6 +19,8 @@ import re
 from collections.abc import Callable
 
 from flask import Flask, request
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.routing import IntegerConverter
 
 from .errors import MalformedInput
@@ -71,18 +74,27 @@ def _refuse_constant(name: str):
     raise MalformedInput("json", "not_a_number")
 
 
-def check_json_body(data: bytes) -> None:
-    """Parse a JSON body under the edge's rules; raises MalformedInput. A body that is simply not
-    JSON is left to the route's own parser (400 BAD_REQUEST, as for any syntax error)."""
+def load_json(data: bytes):
+    """A JSON body parsed under the edge's rules. Raises MalformedInput, or JSONDecodeError /
+    UnicodeDecodeError for a body that is simply not JSON (400 BAD_REQUEST, as always)."""
+    text = data.decode("utf-8")
     try:
-        document = json.loads(
-            data.decode("utf-8"), parse_int=_parse_int, parse_constant=_refuse_constant
-        )
+        document = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant)
     except RecursionError:
         raise MalformedInput("json", "too_deep") from None
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError
-        return
     check_json(document)
+    return document
+
+
+class GuardedFlaskParser(FlaskParser):
+    """webargs' Flask parser (flask-smorest's `blp.arguments`), with JSON bodies read by
+    load_json. It runs inside the view, after the blueprints' own before-request hooks, so a
+    blueprint's smaller body limit (Apple's web service) still applies."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return load_json(req.get_data(cache=True))
 
 
 def check_json(document) -> None:
@@ -121,8 +133,7 @@ def check_request() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for key, value in request.form.items(multi=True):
             _refuse_forbidden(key + value, "form")
-    elif request.is_json:
-        check_json_body(request.get_data(cache=True))
+    # JSON bodies are read by the API's parser (GuardedFlaskParser): no screen takes JSON.
 
 
 def register_input_guard(app: Flask) -> None:

@@ -118,7 +118,7 @@ def _valid_path_values(shop) -> dict:
     return {
         "card_id": shop.card.id, "program_id": shop.program.id, "staff_pin_id": shop.pin.id,
         "transaction_id": transaction_id, "api_key_id": api_key_id,
-        "customer_id": shop.card.customer_id, "vendor_slug": shop.vendor.slug,
+        "customer_id": shop.card.customer_id, "vendor_slug": shop.vendor.slug, "message_id": 1,
         "public_token": shop.card.public_token, "code": "fr",
         "action": "earn_points" if shop.program.is_points else "stamp",
     }
@@ -149,7 +149,7 @@ def _fill(rule_path: str, values: dict, override: tuple[str, str] | None = None)
         name = match.group(1).split(":")[-1]
         if override and override[0] == name:
             return override[1]
-        return str(values[name])
+        return str(values.get(name, "x1"))  # e.g. an Apple device or pass type id
 
     return re.sub(r"<([^>]+)>", value, rule_path)
 

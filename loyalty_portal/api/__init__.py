@@ -1,11 +1,16 @@
 """JSON blueprints under /api/v1, their OpenAPI document and docs page."""
 
+import flask_smorest
 from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 
 from ..extensions import csrf
-from ..input_guard import MAX_ID, IdConverter
+from ..input_guard import MAX_ID, GuardedFlaskParser, IdConverter
+
+# Every body `blp.arguments` parses goes through the edge's JSON loader (input_guard.py). Set
+# before the blueprint modules are imported: their decorators take the parser at import time.
+flask_smorest.Blueprint.ARGUMENTS_PARSER = GuardedFlaskParser()
 
 
 class LoyaltyApi(Api):
