@@ -47,7 +47,7 @@ def parse_amount(text: str | None, currency: str, locale=None) -> int:
     """What a cashier typed ("9,99" in French, German or Luxembourgish, "9.99" in English;
     grouping as the language writes it) in the currency's minor units. `locale` defaults to the
     request's. Raises ValidationError (field "amount") for text that is not an amount in that
-    language, has more decimals than the currency, is not positive or is implausibly large."""
+    language, has more decimals than the currency, is negative or is implausibly large."""
     locale = _request_locale(locale)
     refused = ValidationError(
         _l("Enter the amount like %(example)s.", example=amount_example(currency, locale)),
@@ -70,9 +70,10 @@ def parse_amount(text: str | None, currency: str, locale=None) -> int:
 
 def to_minor_units(value: Decimal, currency: str, refused: ValidationError | None = None) -> int:
     """A decimal amount in the currency's minor units; no rounding: more decimals than the
-    currency has is refused, as are amounts that are not positive or above the maximum."""
+    currency has is refused, as are negative amounts and amounts above the maximum. Zero is an
+    amount: the service that takes it says why it is too small."""
     refused = refused or ValidationError(_l("This is not an amount."), field="amount")
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite() or value < 0:
         raise refused
     minor = value.scaleb(minor_digits(currency))
     if minor != minor.to_integral_value() or minor > MAX_AMOUNT_MINOR_UNITS:

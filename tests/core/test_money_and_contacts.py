@@ -28,6 +28,7 @@ NO_PIN = Actor()
         ("500", "en", "JPY", 500),
         ("1.250", "en", "KWD", 1250),
         ("1,250", "fr", "BHD", 1250),
+        ("0", "en", "EUR", 0),  # an amount; earning points refuses it as too small
     ],
 )
 def test_amounts_are_read_in_the_language_and_held_in_minor_units(typed, locale, currency, minor):
@@ -45,7 +46,6 @@ def test_amounts_are_read_in_the_language_and_held_in_minor_units(typed, locale,
         ("", "en", "EUR"),
         ("abc", "en", "EUR"),
         ("-5", "en", "EUR"),
-        ("0", "en", "EUR"),
         ("1e3", "en", "EUR"),
         ("NaN", "en", "EUR"),
         ("100000000", "en", "EUR"),
