@@ -59,7 +59,7 @@ def prepare(url: str) -> dict:
             fast.id, "stamps", "Fast", require_staff_pin=False, stamps_target=10
         )
         program_service.create_program(pinned.id, "stamps", "PIN", stamps_target=10)
-        staff = pin_service.create_pin(pinned.id, "Bench", "1234")
+        staff = pin_service.create_pin(pinned.id, "Bench", "4827")
         for program_id in (1, 2):
             db.session.execute(
                 text(
@@ -308,7 +308,7 @@ def main() -> None:
             url,
             setup["pin_vendor"],
             setup["first_pin_card"],
-            pin="1234",
+            pin="4827",
             staff_pin=setup["staff_pin"],
             workers=4,
         )

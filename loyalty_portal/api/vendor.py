@@ -7,7 +7,6 @@ is not found (404), exactly like an id that does not exist.
 from flask import Response
 from flask_smorest import Blueprint
 
-from ..rate_limits import limit_failed_pin_attempts
 from ..services import (
     api_key_service,
     card_service,
@@ -59,11 +58,11 @@ def _stacked(*decorators):
 
 
 def _balance_change_route(path: str, body_schema):
-    """What every PIN-confirmed balance change shares: POS access, a per-address limit on refused
-    PINs, an Idempotency-Key header, the BalanceChange response and its error statuses."""
+    """What every PIN-confirmed balance change shares: POS access, an Idempotency-Key header, the
+    BalanceChange response and its error statuses (the PIN's locks and rate limits are
+    pin_service's)."""
     return _stacked(
         blp.route(path, methods=["POST"]),
-        limit_failed_pin_attempts(),
         requires(Access.POS),
         blp.arguments(body_schema),
         blp.arguments(common.IdempotencyHeaderSchema, location="headers", as_kwargs=True),

@@ -4,6 +4,7 @@ from .api_key import ApiKey
 from .apple_device import AppleDeviceRegistration
 from .card import LoyaltyCard
 from .customer import Customer
+from .pin_throttle import PinThrottle
 from .program import LoyaltyProgram, ProgramType
 from .staff_pin import StaffPin
 from .transaction import LedgerIsImmutable, LoyaltyTransaction, TransactionType
@@ -18,6 +19,7 @@ __all__ = [
     "LoyaltyCard",
     "LoyaltyProgram",
     "LoyaltyTransaction",
+    "PinThrottle",
     "ProgramType",
     "Role",
     "StaffPin",

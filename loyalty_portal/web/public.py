@@ -4,7 +4,7 @@ They work without JavaScript: plain forms and links only.
 """
 
 import segno
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +13,6 @@ from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringF
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..errors import LoyaltyCardAlreadyExists, ValidationError
-from ..extensions import limiter
 from ..i18n import SUPPORTED_LOCALES
 from ..services import card_service, program_service, transaction_service
 from .navigation import LANGUAGE_NAMES
@@ -38,12 +37,7 @@ class JoinForm(FlaskForm):
     consent = BooleanField(_l("I accept the privacy notice"))
 
 
-def _enrol_limit() -> str:
-    return current_app.config["ENROL_RATE_LIMIT"]
-
-
 @bp.route("/join/<vendor_slug>", methods=["GET", "POST"])
-@limiter.limit(_enrol_limit, methods=["POST"])
 def join(vendor_slug: str):
     program = program_service.get_public_program(vendor_slug)
     form = JoinForm()
@@ -54,7 +48,8 @@ def join(vendor_slug: str):
         # concern, so nothing the customer typed is lost (the one place a view catches errors).
         try:
             enrolment = card_service.enrol_by_vendor_slug(
-                vendor_slug, name=form.name.data, email=form.email.data, phone=form.phone.data,
+                vendor_slug, client_address=request.remote_addr, name=form.name.data,
+                email=form.email.data, phone=form.phone.data,
                 locale=form.locale.data, consent=form.consent.data,
             )
         except LoyaltyCardAlreadyExists:

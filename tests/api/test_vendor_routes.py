@@ -161,7 +161,7 @@ def test_block_and_unblock_a_card(owner_client, shop):
 
 
 def test_staff_pins_lifecycle(owner_client, shop):
-    created = owner_client.post(f"{V}/pins", json={"name": "Luc", "pin": "5678"})
+    created = owner_client.post(f"{V}/pins", json={"name": "Luc", "pin": "5139"})
     assert created.status_code == 201
     pin_id = created.get_json()["id"]
     assert "pin_hash" not in created.get_json()
@@ -180,7 +180,7 @@ def test_staff_pins_lifecycle(owner_client, shop):
 
 def test_staff_pin_refusals(owner_client, shop):
     assert_error(
-        owner_client.post(f"{V}/pins", json={"name": "Anna", "pin": "5678"}),
+        owner_client.post(f"{V}/pins", json={"name": "Anna", "pin": "5139"}),
         422,
         "LOYALTY_VALIDATION_FAILED",
     )

@@ -66,7 +66,7 @@ def test_cashier_screens(demo_server, demo, demo_page, device, viewport):
     page.get_by_role("link", name="Scan next card").click()
     find_card(page, query)
     page.get_by_role("link", name="Add a stamp").click()
-    type_pin_on_pad(page, "1234")
+    type_pin_on_pad(page, "4827")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("alert")).to_contain_text("Too soon")
     shoot(page, f"cashier-cooldown-{device}")

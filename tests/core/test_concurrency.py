@@ -43,7 +43,7 @@ def race(app, operation):
 
 
 def test_twenty_simultaneous_stamps_give_exactly_one(app, db, vendor, card, staff, clock):
-    actor = Actor(staff_pin_id=staff.id, pin="1234")
+    actor = Actor(staff_pin_id=staff.id, pin="4827")
     outcomes = race(app, lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor))
     successes = [o for o in outcomes if not isinstance(o, str)]
     assert len(successes) == 1
@@ -77,7 +77,7 @@ def test_twenty_simultaneous_redemptions_on_a_balance_for_three_give_three(
 
 
 def test_simultaneous_retries_with_one_key_give_one_effect(app, db, vendor, card, staff, clock):
-    actor = Actor(staff_pin_id=staff.id, pin="1234")
+    actor = Actor(staff_pin_id=staff.id, pin="4827")
     outcomes = race(
         app,
         lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor, idempotency_key="same"),
@@ -107,7 +107,7 @@ def test_twenty_simultaneous_stamps_without_cooldown_stop_at_the_daily_limit(
     from loyalty_portal.services import program_service
 
     program_service.update_program(vendor.id, cooldown_minutes=0, stamps_target=50)
-    actor = Actor(staff_pin_id=staff.id, pin="1234")
+    actor = Actor(staff_pin_id=staff.id, pin="4827")
     outcomes = race(app, lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor))
     assert sum(not isinstance(o, str) for o in outcomes) == 5
     assert outcomes.count("DAILY_STAMP_LIMIT") == RACERS - 5

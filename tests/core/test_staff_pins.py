@@ -51,10 +51,10 @@ def test_fifth_failure_locks_for_30_minutes_then_the_lock_expires(card, staff, c
 
     clock.set(locked_at + timedelta(minutes=29, seconds=59))
     with pytest.raises(StaffPinLocked):
-        stamp_with(card, staff, "1234")  # even the right PIN waits for the lock
+        stamp_with(card, staff, "4827")  # even the right PIN waits for the lock
 
     clock.set(locked_at + timedelta(minutes=30))
-    assert stamp_with(card, staff, "1234").stamp_count == 1
+    assert stamp_with(card, staff, "4827").stamp_count == 1
 
 
 def test_expired_lock_starts_a_fresh_count(card, staff, clock):
@@ -71,7 +71,7 @@ def test_correct_pin_resets_the_counter(card, staff, db, clock):
     for _ in range(3):
         with pytest.raises(InvalidStaffPin):
             stamp_with(card, staff, "1111")
-    stamp_with(card, staff, "1234")
+    stamp_with(card, staff, "4827")
     db.session.refresh(staff)
     assert (staff.failed_attempts, staff.locked_until) == (0, None)
     assert staff.last_used_at == clock.now
@@ -91,12 +91,12 @@ def test_lockout_settings_come_from_the_program(vendor, card, staff, clock):
 def test_another_vendors_pin_and_inactive_pins_are_not_found(card, staff, vendor, db):
     from tests.factories import make_vendor
 
-    outsider = make_pin(make_vendor(), "Mallory", "1234")
+    outsider = make_pin(make_vendor(), "Mallory", "4827")
     with pytest.raises(StaffPinNotFound):
-        stamp_with(card, outsider, "1234")
+        stamp_with(card, outsider, "4827")
     pin_service.deactivate_pin(vendor.id, staff.id)
     with pytest.raises(StaffPinNotFound):
-        stamp_with(card, staff, "1234")
+        stamp_with(card, staff, "4827")
 
 
 def test_one_bcrypt_check_per_request_however_many_staff(card, vendor, monkeypatch):
@@ -118,14 +118,14 @@ def test_hash_is_peppered(app, vendor):
     assert not pin_service.pin_matches("4321", staff.pin_hash)
 
 
-@pytest.mark.parametrize("bad_pin", ["123", "123456789", "12a4", "", " 1234"])
+@pytest.mark.parametrize("bad_pin", ["123", "123456789", "12a4", "", " 4827"])
 def test_pin_format(vendor, bad_pin):
     with pytest.raises(ValidationError):
         make_pin(vendor, "Bad", bad_pin)
 
 
 def test_pin_management(vendor):
-    staff = make_pin(vendor, "Anna", "1234")
+    staff = make_pin(vendor, "Anna", "4827")
     with pytest.raises(ValidationError):
         make_pin(vendor, "Anna", "5555")  # names are unique per vendor
     pin_service.rename_pin(vendor.id, staff.id, "Anna B.")
