@@ -12,7 +12,7 @@ from markupsafe import Markup
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..errors import LoyaltyCardAlreadyExists, ValidationError
+from ..errors import LoyaltyCardAlreadyExists, RateLimited, ValidationError
 from ..i18n import SUPPORTED_LOCALES
 from ..services import card_service, program_service, transaction_service
 from .navigation import LANGUAGE_NAMES
@@ -54,6 +54,10 @@ def join(vendor_slug: str):
             )
         except LoyaltyCardAlreadyExists:
             return render_template("public/already_enrolled.html", program=program), 409
+        except RateLimited as error:
+            return render_template("public/join.html", form=form, program=program,
+                                   refusal=error.message), error.status, {
+                "Retry-After": str(error.retry_after_seconds)}
         except ValidationError as error:
             field = getattr(form, error.details.get("field", ""), None) or form.name
             field.errors = [*field.errors, error.message]
