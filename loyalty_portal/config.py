@@ -47,6 +47,8 @@ class Config:
     PIN_FAILURE_DECAY_MINUTES = _int("PIN_FAILURE_DECAY_MINUTES", 180)
     PIN_LOCKOUT_MAX_MINUTES = _int("PIN_LOCKOUT_MAX_MINUTES", 24 * 60)
     PIN_GLOBAL_LOCK_TERMINALS = _int("PIN_GLOBAL_LOCK_TERMINALS", 3)
+    # How long an attempt waits while the allowance is held by attempts being checked.
+    PIN_BUSY_WAIT_SECONDS = _int("PIN_BUSY_WAIT_SECONDS", 5)
 
     # Worker processes serving the app (gunicorn reads the same variable for its default).
     WEB_CONCURRENCY = _int("WEB_CONCURRENCY", 1)

@@ -25,3 +25,6 @@ class PinThrottle(db.Model):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Attempts being checked right now (reserved before bcrypt), and when the last one started.
+    in_flight: Mapped[int] = mapped_column(default=0)
+    in_flight_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,8 +2,8 @@
 counted and locked, and what the policy means for a guesser (docs/security.md).
 
 Nothing here touches the database or the clock: pin_service reads the counters under their row
-locks, asks `reserve()` what an attempt does to them, and writes the answer back. Tests replay the
-same functions with simulated time.
+locks, asks `reserve()`, `record_right()` or `record_wrong()` what an attempt does to them, and
+writes the answer back. Tests replay the same functions with simulated time.
 
 The counters ("throttles") a PIN attempt goes through, all keyed by the terminal it comes from
 (a signed-in login, or an API key):
@@ -71,35 +71,47 @@ class Escalation:
 
     def lock_minutes(self, level: int) -> int:
         """Length of a lock at `level` (0 for a counter's first lock)."""
-        if level >= 16:  # 4**16 minutes is far beyond any cap; skip the huge integers
-            return self.max_lock_minutes
-        return min(self.first_lock_minutes * self.factor**level, self.max_lock_minutes)
+        # Levels past 64 change nothing a cap could allow, and keep the integers small.
+        return min(self.first_lock_minutes * self.factor ** min(level, 64), self.max_lock_minutes)
+
+
+# An attempt whose outcome never came back (its worker died) stops holding its place after this.
+IN_FLIGHT_EXPIRY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
 class Counter:
-    """One throttle's state, as stored in a pin_throttles row (or on staff_pins)."""
+    """One throttle's state, as stored in a pin_throttles row (or on staff_pins).
+
+    `failures` are wrong PINs known; `in_flight` attempts are being checked right now (reserved,
+    bcrypt running). Together they never exceed the allowance, which is what makes N concurrent
+    guesses check at most the allowance."""
 
     failures: int = 0
     lock_level: int = 0
     locked_until: datetime | None = None
     last_failure_at: datetime | None = None
     locked_at: datetime | None = None
+    in_flight: int = 0
+    in_flight_since: datetime | None = None
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
 
 
-@dataclass(frozen=True)
-class Reservation:
-    """What reserving one attempt did to a counter: the new state, and whether this attempt
-    took the counter's last allowed failure (then the counter is locked until the attempt is
-    known to be right)."""
+# What reserve() says instead of a new state.
+LOCKED = "locked"
+BUSY = "busy"  # the allowance is taken by attempts being checked: wait for their outcome
 
-    before: Counter
-    after: Counter
-    takes_last_attempt: bool
-    remaining: int  # wrong PINs still allowed after this one, if this one is wrong
+
+@dataclass(frozen=True)
+class Outcome:
+    """A counter after a checked attempt: its new state, whether this attempt locked it, and
+    the wrong PINs it still allows."""
+
+    counter: Counter
+    locked: bool
+    remaining: int
 
 
 def decayed_failures(counter: Counter, now: datetime, decay_minutes: int) -> int:
@@ -120,47 +132,59 @@ def decayed_level(counter: Counter, now: datetime, escalation: Escalation) -> in
     return max(counter.lock_level - quiet, 0)
 
 
-def reserve(
-    counter: Counter,
-    allowance: int,
-    now: datetime,
-    escalation: Escalation,
-    decay_minutes: int,
-) -> Reservation | None:
-    """Count one attempt as wrong before it is checked (None: the counter is locked).
+def live_in_flight(counter: Counter, now: datetime) -> int:
+    if counter.in_flight <= 0 or counter.in_flight_since is None:
+        return 0
+    return counter.in_flight if now - counter.in_flight_since < IN_FLIGHT_EXPIRY else 0
 
-    If the attempt takes the last of `allowance` failures, the counter is locked at once for its
-    escalated time, so concurrent attempts are refused without being checked; `release()` undoes
-    this if the attempt turns out right.
-    """
+
+def reserve(counter: Counter, allowance: int, now: datetime, decay_minutes: int):
+    """Hold a place for one attempt before it is checked: the new Counter, or LOCKED, or BUSY
+    when the wrong PINs known plus the attempts being checked already make the allowance (the
+    caller waits for those outcomes, so no more attempts are checked than could lock)."""
     if counter.is_locked(now):
-        return None
-    failures = decayed_failures(counter, now, decay_minutes) + 1
-    if failures < allowance:
-        after = replace(counter, failures=failures, last_failure_at=now)
-        return Reservation(counter, after, False, allowance - failures)
+        return LOCKED
+    in_flight = live_in_flight(counter, now)
+    if decayed_failures(counter, now, decay_minutes) + in_flight >= allowance:
+        return BUSY
+    return replace(counter, in_flight=in_flight + 1, in_flight_since=now)
+
+
+def _done(counter: Counter, now: datetime) -> dict:
+    return {"in_flight": max(live_in_flight(counter, now) - 1, 0)}
+
+
+def record_right(counter: Counter, now: datetime, clears_failures: bool) -> Counter:
+    """A reserved attempt was right: its place is given back, and `clears_failures` forgets the
+    wrong PINs too (a right PIN at a terminal clears that PIN's count there, never the
+    terminal's)."""
+    changes = _done(counter, now)
+    if clears_failures:
+        changes["failures"] = 0
+    return replace(counter, **changes)
+
+
+def record_wrong(
+    counter: Counter, allowance: int, now: datetime, escalation: Escalation, decay_minutes: int
+) -> Outcome:
+    """A reserved attempt was wrong: counted, and the `allowance`-th locks the counter for its
+    escalated time (the level first steps down for the quiet days before this failure)."""
     level = decayed_level(counter, now, escalation)
-    after = Counter(
+    failures = decayed_failures(counter, now, decay_minutes) + 1
+    done = _done(counter, now)
+    if failures < allowance:
+        after = replace(counter, failures=failures, lock_level=level, last_failure_at=now, **done)
+        return Outcome(after, False, allowance - failures)
+    after = replace(
+        counter,
         failures=0,
         lock_level=level + 1,
         locked_until=now + timedelta(minutes=escalation.lock_minutes(level)),
         last_failure_at=now,
         locked_at=now,
+        **done,
     )
-    return Reservation(counter, after, True, 0)
-
-
-def release(current: Counter, reservation: Reservation, clears_failures: bool) -> Counter:
-    """The counter after a reserved attempt proved right: its reservation is given back (the
-    lock it set lifted, its failure uncounted), and `clears_failures` also forgets earlier
-    failures (a right PIN at a terminal clears that PIN's count there)."""
-    if reservation.takes_last_attempt:
-        # Nothing else changed the counter meanwhile: every other attempt was refused unchecked.
-        restored = reservation.before
-        return replace(restored, failures=0) if clears_failures else restored
-    if clears_failures:
-        return replace(current, failures=0)
-    return replace(current, failures=max(current.failures - 1, 0))
+    return Outcome(after, True, 0)
 
 
 # What the policy means for a guesser (docs/security.md) ------------------------------------------

@@ -9,6 +9,7 @@ alone is not enough to brute-force four-digit PINs.
 import base64
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from .. import rate_limits
 from ..clock import utcnow
 from ..errors import (
     InvalidStaffPin,
+    RateLimited,
     StaffPinLocked,
     StaffPinNotFound,
     StaffPinRequired,
@@ -261,14 +263,16 @@ class PinRecord:
 
 
 @dataclass(frozen=True)
-class _Reserved:
-    """The attempt's reservations on its two counters (see pin_policy.reserve)."""
+class _Attempt:
+    """Where an attempt is counted: its PIN-at-terminal and terminal counters."""
 
+    record: PinRecord
     terminal: str
-    pin_key: str
-    terminal_key: str
-    pin: pin_policy.Reservation
-    terminal_counter: pin_policy.Reservation
+    policy: LockoutPolicy
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return throttle_keys(self.record.vendor_id, self.terminal, self.record.id)
 
 
 def _settings():
@@ -287,36 +291,34 @@ def throttle_keys(vendor_id: int, terminal: str, staff_pin_id: int) -> tuple[str
     return f"{vendor_id}/{terminal}/{staff_pin_id}", f"{vendor_id}/{terminal}"
 
 
+_COUNTER_FIELDS = (
+    "failures", "lock_level", "locked_until", "last_failure_at", "locked_at", "in_flight",
+    "in_flight_since",
+)
+
+
 def _counter(row) -> pin_policy.Counter:
-    return pin_policy.Counter(
-        failures=row.failures,
-        lock_level=row.lock_level,
-        locked_until=row.locked_until,
-        last_failure_at=row.last_failure_at,
-        locked_at=row.locked_at,
+    return pin_policy.Counter(**{name: getattr(row, name) for name in _COUNTER_FIELDS})
+
+
+def _write_counter(key: str, counter: pin_policy.Counter) -> None:
+    db.session.execute(
+        update(PinThrottle)
+        .where(PinThrottle.key == key)
+        .values(**{name: getattr(counter, name) for name in _COUNTER_FIELDS})
     )
 
 
-def _counter_values(counter: pin_policy.Counter) -> dict:
-    return {
-        "failures": counter.failures,
-        "lock_level": counter.lock_level,
-        "locked_until": counter.locked_until,
-        "last_failure_at": counter.last_failure_at,
-        "locked_at": counter.locked_at,
-    }
-
-
-def _lock_counters(record: PinRecord, terminal: str) -> dict[str, object]:
-    """The two counter rows of this attempt, created if new, under their row locks (taken in
-    key order, so concurrent attempts never deadlock). On SQLite, BEGIN IMMEDIATE holds the
-    database's write lock instead."""
-    pin_key, terminal_key = throttle_keys(record.vendor_id, terminal, record.id)
+def _locked_counters(attempt: _Attempt) -> tuple[pin_policy.Counter, pin_policy.Counter]:
+    """The attempt's two counters, created if new, under their row locks (taken in key order,
+    so concurrent attempts never deadlock). On SQLite, BEGIN IMMEDIATE holds the database's write
+    lock instead."""
+    pin_key, terminal_key = attempt.keys
+    record = attempt.record
     rows = [
-        {"key": pin_key, "vendor_id": record.vendor_id, "terminal": terminal,
-         "staff_pin_id": record.id, "failures": 0, "lock_level": 0},
-        {"key": terminal_key, "vendor_id": record.vendor_id, "terminal": terminal,
-         "staff_pin_id": None, "failures": 0, "lock_level": 0},
+        {"key": key, "vendor_id": record.vendor_id, "terminal": attempt.terminal,
+         "staff_pin_id": staff_pin_id, "failures": 0, "lock_level": 0, "in_flight": 0}
+        for key, staff_pin_id in ((pin_key, record.id), (terminal_key, None))
     ]
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -329,96 +331,116 @@ def _lock_counters(record: PinRecord, terminal: str) -> dict[str, object]:
         .order_by(PinThrottle.key)
         .with_for_update()
     ).all()
-    return {row.key: row for row in found}
+    by_key = {row.key: _counter(row) for row in found}
+    return by_key[pin_key], by_key[terminal_key]
 
 
-def _write_counter(key: str, counter: pin_policy.Counter) -> None:
-    db.session.execute(
-        update(PinThrottle).where(PinThrottle.key == key).values(**_counter_values(counter))
-    )
+# On equal ends, the broader lock is the one to tell.
+_SCOPE_BREADTH = {"pin_at_terminal": 0, "terminal": 1, "pin": 2}
 
 
-def _reserve(record: PinRecord, terminal: str, policy: LockoutPolicy, now: datetime) -> _Reserved:
-    """Count the attempt as wrong on both counters before bcrypt runs, in one short transaction,
-    so N concurrent guesses never check more PINs than the counters allow. Raises StaffPinLocked
-    (scope pin_at_terminal or terminal) when either counter is locked."""
-    pin_key, terminal_key = throttle_keys(record.vendor_id, terminal, record.id)
-    escalation = _escalation(policy)
-    decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
+def _raise_longest(locks: list[tuple[datetime, str]], now: datetime):
+    locked_until, scope = max(locks, key=lambda lock: (lock[0], _SCOPE_BREADTH[lock[1]]))
+    raise StaffPinLocked(locked_until, now, scope)
+
+
+def _in_one_transaction(work):
     try:
-        rows = _lock_counters(record, terminal)
-        pin_counter, terminal_counter = _counter(rows[pin_key]), _counter(rows[terminal_key])
+        result = work()
+        db.session.commit()
+        return result
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _reserve(attempt: _Attempt, now: datetime) -> None:
+    """Hold the attempt's place on both counters before bcrypt runs, in a short transaction, so
+    N concurrent guesses never check more PINs than the counters allow. While the allowance is
+    taken by attempts being checked, wait for their outcome (a fraction of a second; a right PIN
+    gives its place back). Raises StaffPinLocked (pin_at_terminal or terminal), or RateLimited
+    if the places stay taken for PIN_BUSY_WAIT_SECONDS."""
+    pin_key, terminal_key = attempt.keys
+    decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
+    allowances = (attempt.policy.max_failed_attempts, _settings()["PIN_TERMINAL_MAX_FAILURES"])
+    deadline = time.monotonic() + _settings()["PIN_BUSY_WAIT_SECONDS"]
+
+    def try_once() -> bool:
+        counters = _locked_counters(attempt)
         locks = [
             (counter.locked_until, scope)
-            for counter, scope in ((pin_counter, "pin_at_terminal"), (terminal_counter, "terminal"))
+            for counter, scope in zip(counters, ("pin_at_terminal", "terminal"), strict=True)
             if counter.is_locked(now)
         ]
         if locks:
-            db.session.commit()
-            locked_until, scope = max(locks)
-            raise StaffPinLocked(locked_until, now, scope)
-        pin_reservation = pin_policy.reserve(
-            pin_counter, policy.max_failed_attempts, now, escalation, decay
-        )
-        terminal_reservation = pin_policy.reserve(
-            terminal_counter, _settings()["PIN_TERMINAL_MAX_FAILURES"], now, escalation, decay
-        )
-        _write_counter(pin_key, pin_reservation.after)
-        _write_counter(terminal_key, terminal_reservation.after)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return _Reserved(terminal, pin_key, terminal_key, pin_reservation, terminal_reservation)
+            _raise_longest(locks, now)
+        reserved = [
+            pin_policy.reserve(counter, allowance, now, decay)
+            for counter, allowance in zip(counters, allowances, strict=True)
+        ]
+        if pin_policy.BUSY in reserved:
+            return False
+        _write_counter(pin_key, reserved[0])
+        _write_counter(terminal_key, reserved[1])
+        return True
+
+    while not _in_one_transaction(try_once):
+        if time.monotonic() > deadline:
+            raise RateLimited(rate_limits.REFUSED_PIN.name, 1)
+        time.sleep(0.02)
 
 
-def _release(record: PinRecord, reserved: _Reserved) -> None:
-    """A right PIN: give its reservations back; it also clears this PIN's count at this terminal
-    and its count of wrong PINs in a row everywhere (never the terminal's count)."""
-    try:
-        rows = _lock_counters(record, reserved.terminal)
+def _record_right(attempt: _Attempt, now: datetime) -> None:
+    """A right PIN gives its places back; it clears this PIN's count at this terminal and its
+    count of wrong PINs in a row everywhere (never the terminal's count)."""
+    pin_key, terminal_key = attempt.keys
+
+    def work():
+        pin_counter, terminal_counter = _locked_counters(attempt)
+        _write_counter(pin_key, pin_policy.record_right(pin_counter, now, clears_failures=True))
         _write_counter(
-            reserved.pin_key,
-            pin_policy.release(_counter(rows[reserved.pin_key]), reserved.pin, True),
+            terminal_key, pin_policy.record_right(terminal_counter, now, clears_failures=False)
         )
-        _write_counter(
-            reserved.terminal_key,
-            pin_policy.release(
-                _counter(rows[reserved.terminal_key]), reserved.terminal_counter, False
-            ),
-        )
-        if record.failed_attempts:
+        if attempt.record.failed_attempts:
             db.session.execute(
-                update(StaffPin).where(StaffPin.id == record.id).values(failed_attempts=0)
+                update(StaffPin).where(StaffPin.id == attempt.record.id).values(failed_attempts=0)
             )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+
+    _in_one_transaction(work)
 
 
-def _lock_everywhere_if_spread(
-    record: PinRecord, policy: LockoutPolicy, now: datetime
-) -> datetime | None:
+def _give_back(attempt: _Attempt, now: datetime) -> None:
+    """The check itself failed (not the PIN): free the attempt's places, count nothing."""
+    pin_key, terminal_key = attempt.keys
+
+    def work():
+        for key, counter in zip((pin_key, terminal_key), _locked_counters(attempt), strict=True):
+            _write_counter(key, pin_policy.record_right(counter, now, clears_failures=False))
+
+    _in_one_transaction(work)
+
+
+def _lock_everywhere_if_spread(attempt: _Attempt, now: datetime) -> datetime | None:
     """The backstop against guessing spread over terminals: once this PIN got locked at
     PIN_GLOBAL_LOCK_TERMINALS different terminals within a day, lock it at every terminal, for
     longer each time (staff_pins.lock_level). One terminal alone can never cause this."""
-    since = now - timedelta(days=1)
+    staff_pin_id = attempt.record.id
     terminals = db.session.scalar(
         select(func.count(PinThrottle.id)).where(
-            PinThrottle.staff_pin_id == record.id, PinThrottle.locked_at >= since
+            PinThrottle.staff_pin_id == staff_pin_id,
+            PinThrottle.locked_at >= now - timedelta(days=1),
         )
     )
     if terminals < _settings()["PIN_GLOBAL_LOCK_TERMINALS"]:
         return None
     staff_pin = db.session.execute(
         select(StaffPin.lock_level, StaffPin.locked_until)
-        .where(StaffPin.id == record.id)
+        .where(StaffPin.id == staff_pin_id)
         .with_for_update()
     ).one()
     if staff_pin.locked_until is not None and staff_pin.locked_until > now:
         return staff_pin.locked_until
-    escalation = _escalation(policy)
+    escalation = _escalation(attempt.policy)
     level = pin_policy.decayed_level(
         pin_policy.Counter(lock_level=staff_pin.lock_level, locked_until=staff_pin.locked_until),
         now,
@@ -427,44 +449,49 @@ def _lock_everywhere_if_spread(
     locked_until = now + timedelta(minutes=escalation.lock_minutes(level))
     db.session.execute(
         update(StaffPin)
-        .where(StaffPin.id == record.id)
+        .where(StaffPin.id == staff_pin_id)
         .values(lock_level=level + 1, locked_until=locked_until)
     )
     return locked_until
 
 
-def _refuse(record: PinRecord, reserved: _Reserved, policy: LockoutPolicy, now: datetime):
-    """A wrong PIN (already counted by its reservation): count it in a row for the owner's
-    screen, apply the backstop, and raise InvalidStaffPin or, if it locked something,
-    StaffPinLocked."""
-    try:
+def _record_wrong(attempt: _Attempt, now: datetime):
+    """A wrong PIN: counted on both counters (a counter reaching its allowance locks, for longer
+    each time), in a row for the owner's screen, and checked against the backstop. Raises
+    StaffPinLocked if it locked anything, InvalidStaffPin otherwise."""
+    pin_key, terminal_key = attempt.keys
+    escalation = _escalation(attempt.policy)
+    decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
+
+    def work():
+        pin_counter, terminal_counter = _locked_counters(attempt)
+        pin_outcome = pin_policy.record_wrong(
+            pin_counter, attempt.policy.max_failed_attempts, now, escalation, decay
+        )
+        terminal_outcome = pin_policy.record_wrong(
+            terminal_counter, _settings()["PIN_TERMINAL_MAX_FAILURES"], now, escalation, decay
+        )
+        _write_counter(pin_key, pin_outcome.counter)
+        _write_counter(terminal_key, terminal_outcome.counter)
         db.session.execute(
             update(StaffPin)
-            .where(StaffPin.id == record.id)
+            .where(StaffPin.id == attempt.record.id)
             .values(failed_attempts=StaffPin.failed_attempts + 1)
         )
-        everywhere = None
-        if reserved.pin.takes_last_attempt:
-            everywhere = _lock_everywhere_if_spread(record, policy, now)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+        everywhere = _lock_everywhere_if_spread(attempt, now) if pin_outcome.locked else None
+        return pin_outcome, terminal_outcome, everywhere
+
+    pin_outcome, terminal_outcome, everywhere = _in_one_transaction(work)
     locks = [
-        (reservation.after.locked_until, scope)
-        for reservation, scope in (
-            (reserved.pin, "pin_at_terminal"),
-            (reserved.terminal_counter, "terminal"),
-        )
-        if reservation.takes_last_attempt
+        (outcome.counter.locked_until, scope)
+        for outcome, scope in ((pin_outcome, "pin_at_terminal"), (terminal_outcome, "terminal"))
+        if outcome.locked
     ]
     if everywhere is not None:
         locks.append((everywhere, "pin"))
     if locks:
-        locked_until, scope = max(locks)
-        raise StaffPinLocked(locked_until, now, scope)
-    remaining = min(reserved.pin.remaining, reserved.terminal_counter.remaining)
-    raise InvalidStaffPin(remaining_attempts=remaining)
+        _raise_longest(locks, now)
+    raise InvalidStaffPin(remaining_attempts=min(pin_outcome.remaining, terminal_outcome.remaining))
 
 
 def check_pin(
@@ -500,12 +527,19 @@ def check_pin(
         raise StaffPinLocked(record.locked_until, now, "pin")
     target = f"staff-pin/{record.id}"
     rate_limits.refuse_if_limited(rate_limits.REFUSED_PIN, client_address, target)
-    reserved = _reserve(record, terminal or UNNAMED_TERMINAL, policy, now)
-    if PIN_PATTERN.match(pin) and pin_matches(pin, record.pin_hash):
-        _release(record, reserved)
+    attempt = _Attempt(record, terminal or UNNAMED_TERMINAL, policy)
+    _reserve(attempt, now)
+    try:
+        right = PIN_PATTERN.match(pin) is not None and pin_matches(pin, record.pin_hash)
+        if not right:
+            rate_limits.count(rate_limits.REFUSED_PIN, client_address, target)
+    except BaseException:
+        _give_back(attempt, now)
+        raise
+    if right:
+        _record_right(attempt, now)
         return record.id
-    rate_limits.count(rate_limits.REFUSED_PIN, client_address, target)
-    _refuse(record, reserved, policy, now)
+    _record_wrong(attempt, now)
 
 
 def verify_pin(

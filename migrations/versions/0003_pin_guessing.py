@@ -27,6 +27,8 @@ def upgrade():
     sa.Column('locked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('in_flight', sa.Integer(), nullable=False),
+    sa.Column('in_flight_since', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['staff_pin_id'], ['staff_pins.id'], name=op.f('fk_pin_throttles_staff_pin_id_staff_pins')),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_pin_throttles_vendor_id_vendors')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pin_throttles')),
