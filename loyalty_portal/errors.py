@@ -173,6 +173,11 @@ class StaffPinNotFound(NotFoundError):
     message_template = _l("Staff PIN not found.")
 
 
+class LockoutNotFound(NotFoundError):
+    error_code = "LOCKOUT_NOT_FOUND"
+    message_template = _l("This lock does not exist (any more).")
+
+
 class StaffPinRequired(LoyaltyError):
     error_code = "STAFF_PIN_REQUIRED"
     status = 400

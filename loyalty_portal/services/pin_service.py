@@ -24,6 +24,7 @@ from .. import rate_limits
 from ..clock import utcnow
 from ..errors import (
     InvalidStaffPin,
+    LockoutNotFound,
     RateLimited,
     StaffPinLocked,
     StaffPinNotFound,
@@ -237,14 +238,12 @@ def list_lockouts(vendor_id: int, now: datetime | None = None) -> list[Lockout]:
 def unlock_terminal(vendor_id: int, throttle_id: int) -> None:
     """An owner lifts a lock at one terminal (of one PIN there, or of the whole terminal) and
     forgets that counter's wrong PINs and lock level. Another vendor's id is not found."""
-    from ..errors import NotFoundError
-
     deleted = db.session.execute(
         delete(PinThrottle).where(PinThrottle.id == throttle_id, PinThrottle.vendor_id == vendor_id)
     ).rowcount
     db.session.commit()
     if not deleted:
-        raise NotFoundError(throttle_id)
+        raise LockoutNotFound(throttle_id)
 
 
 # Verification -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..errors import RateLimited
 from ..i18n import normalise_locale
 from ..models import Role
 from ..services import vendor_service
+from .errors import screen_message
 
 bp = Blueprint("auth", __name__)
 
@@ -68,7 +69,7 @@ def login():
                 form.email.data, form.password.data, request.remote_addr
             )
         except RateLimited as error:
-            form.password.errors.append(error.message)
+            form.password.errors.append(screen_message(error))
             return render_template("auth/login.html", form=form), error.status, {
                 "Retry-After": str(error.retry_after_seconds)
             }

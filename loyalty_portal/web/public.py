@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..errors import LoyaltyCardAlreadyExists, RateLimited, ValidationError
 from ..i18n import SUPPORTED_LOCALES
 from ..services import card_service, program_service, transaction_service
+from .errors import screen_message
 from .navigation import LANGUAGE_NAMES
 
 bp = Blueprint("public", __name__)
@@ -56,7 +57,7 @@ def join(vendor_slug: str):
             return render_template("public/already_enrolled.html", program=program), 409
         except RateLimited as error:
             return render_template("public/join.html", form=form, program=program,
-                                   refusal=error.message), error.status, {
+                                   refusal=screen_message(error)), error.status, {
                 "Retry-After": str(error.retry_after_seconds)}
         except ValidationError as error:
             field = getattr(form, error.details.get("field", ""), None) or form.name

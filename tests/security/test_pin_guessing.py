@@ -181,7 +181,7 @@ def test_the_owner_sees_the_lockouts_and_unlocks_them(shop, frozen_time, db):
     luc_lock = pin_service.list_lockouts(vendor.id)[0]
     with pytest.raises(Exception) as not_found:
         pin_service.unlock_terminal(other_vendor.id, luc_lock.throttle_id)
-    assert not_found.value.error_code == "NOT_FOUND"
+    assert not_found.value.error_code == "LOCKOUT_NOT_FOUND"
 
 
 def test_a_new_pin_forgets_the_guesses(shop, frozen_time):
