@@ -10,11 +10,15 @@ limited client is refused even with the right secret:
 - enrolment: enrolments tried; ENROL_RATE_LIMIT per address, ENROL_CONTACT_RATE_LIMIT per e-mail
   (or phone) at a vendor.
 
-The services call `refuse_if_limited()` and `count()` (vendor_service.authenticate,
-pin_service.check_pin, card_service.enrol_by_vendor_slug), so no route can forget them or count
-them apart. Counters live in the `limits` storage named by RATELIMIT_STORAGE_URI: Redis in
-production, an SQLite file that every worker of one host shares otherwise (rate_limit_storage.py),
-`memory://` only for a single process. Targets are stored as hashes, never as typed.
+The services take an `attempt()` before checking a secret and say whether it `failed()`
+(vendor_service.authenticate, pin_service.check_pin), or `count()` every try
+(card_service.enrol_by_vendor_slug), so no route can forget them or count them apart. An attempt
+holds its place from the start, so concurrent attempts on any number of workers never get past
+the limit; a successful one gives its place back.
+
+Counters live in the `limits` storage named by RATELIMIT_STORAGE_URI: Redis in production, an
+SQLite file that every worker of one host shares otherwise (rate_limit_storage.py), `memory://`
+only for a single process. Targets are stored as hashes, never as typed.
 
 PINs refused because they are locked, unchecked, do not count: they cost nothing and tell
 nothing, and one terminal's guesser must not use up the allowance of a staff member's PIN for the
@@ -82,21 +86,33 @@ class RateLimits:
             digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:40]
             yield "target", ("loyalty", purpose.name, "target", digest)
 
-    def refuse_if_limited(self, purpose, client_address, target) -> None:
+    def take(self, purpose, client_address, target) -> list:
+        """Count one attempt against every limit of the purpose, atomically per counter, and
+        return what was taken; if any limit is exceeded, give it all back and raise RateLimited.
+        Taking first (rather than testing, then counting) is what keeps concurrent attempts,
+        on any number of workers, within the limit."""
         if not self.enabled:
-            return
+            return []
+        taken, exceeded = [], None
         for dimension, identifiers in self._keys(purpose, client_address, target):
             for item in self.limits[(purpose.name, dimension)]:
-                if not self.limiter.test(item, *identifiers):
-                    reset_at = self.limiter.get_window_stats(item, *identifiers).reset_time
-                    raise RateLimited(purpose.name, int(reset_at - time.time() + 0.999))
+                within = self.limiter.hit(item, *identifiers)
+                taken.append((item, identifiers))
+                if not within and exceeded is None:
+                    exceeded = (item, identifiers)
+        if exceeded is not None:
+            self.give_back(taken)
+            item, identifiers = exceeded
+            reset_at = self.limiter.get_window_stats(item, *identifiers).reset_time
+            raise RateLimited(purpose.name, int(reset_at - time.time() + 0.999))
+        return taken
 
-    def count(self, purpose, client_address, target) -> None:
-        if not self.enabled:
-            return
-        for dimension, identifiers in self._keys(purpose, client_address, target):
-            for item in self.limits[(purpose.name, dimension)]:
-                self.limiter.hit(item, *identifiers)
+    def give_back(self, taken: list) -> None:
+        for item, identifiers in taken:
+            key = item.key_for(*identifiers)
+            if self.storage.incr(key, item.get_expiry(), amount=-1) < 0:
+                # The window ended meanwhile: the new one starts at 0, not below.
+                self.storage.incr(key, item.get_expiry(), amount=1)
 
 
 def init_app(app: Flask) -> None:
@@ -107,11 +123,36 @@ def _limits() -> RateLimits:
     return current_app.extensions[EXTENSION]
 
 
-def refuse_if_limited(purpose: Purpose, client_address: str | None, target: str | None) -> None:
-    """Raise RateLimited if the address or the target has used up this purpose's allowance."""
-    _limits().refuse_if_limited(purpose, client_address, target)
+class Attempt:
+    """One attempt's place in its purpose's limits: `failed()` keeps it counted, `succeeded()`
+    gives it back (only failures count), and the context manager gives it back if neither was
+    said (the attempt was refused for another reason, or raised)."""
+
+    def __init__(self, limits: RateLimits, taken: list):
+        self._limits, self._taken, self._settled = limits, taken, False
+
+    def failed(self) -> None:
+        self._settled = True
+
+    def succeeded(self) -> None:
+        if not self._settled:
+            self._limits.give_back(self._taken)
+        self._settled = True
+
+    def __enter__(self) -> "Attempt":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.succeeded()
+
+
+def attempt(purpose: Purpose, client_address: str | None, target: str | None) -> Attempt:
+    """Take one attempt's place in the purpose's limits, per client address and per target, or
+    raise RateLimited (before any secret is checked, so even the right one is refused)."""
+    limits = _limits()
+    return Attempt(limits, limits.take(purpose, client_address, target))
 
 
 def count(purpose: Purpose, client_address: str | None, target: str | None) -> None:
-    """Count one attempt of this purpose against the address and the target."""
-    _limits().count(purpose, client_address, target)
+    """Count an attempt that always counts (an enrolment), or raise RateLimited."""
+    attempt(purpose, client_address, target).failed()

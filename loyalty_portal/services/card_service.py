@@ -185,7 +185,6 @@ def enrol_by_vendor_slug(
     """
     contact = (customer_fields.get("email") or customer_fields.get("phone") or "").strip().lower()
     target = f"{vendor_slug}/{contact}" if contact else None
-    rate_limits.refuse_if_limited(rate_limits.ENROLMENT, client_address, target)
     rate_limits.count(rate_limits.ENROLMENT, client_address, target)
     return enrol_customer(program_service.get_public_program(vendor_slug), **customer_fields)
 

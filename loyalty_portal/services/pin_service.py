@@ -525,20 +525,19 @@ def check_pin(
     if record.locked_until is not None and record.locked_until > now:
         raise StaffPinLocked(record.locked_until, now, "pin")
     target = f"staff-pin/{record.id}"
-    rate_limits.refuse_if_limited(rate_limits.REFUSED_PIN, client_address, target)
-    attempt = _Attempt(record, terminal or UNNAMED_TERMINAL, policy)
-    _reserve(attempt, now)
-    try:
-        right = PIN_PATTERN.match(pin) is not None and pin_matches(pin, record.pin_hash)
-        if not right:
-            rate_limits.count(rate_limits.REFUSED_PIN, client_address, target)
-    except BaseException:
-        _give_back(attempt, now)
-        raise
-    if right:
-        _record_right(attempt, now)
-        return record.id
-    _record_wrong(attempt, now)
+    with rate_limits.attempt(rate_limits.REFUSED_PIN, client_address, target) as limited:
+        attempt = _Attempt(record, terminal or UNNAMED_TERMINAL, policy)
+        _reserve(attempt, now)  # a lock refuses it unchecked: the rate limits are given back
+        try:
+            right = PIN_PATTERN.match(pin) is not None and pin_matches(pin, record.pin_hash)
+        except BaseException:
+            _give_back(attempt, now)
+            raise
+        if right:
+            _record_right(attempt, now)
+            return record.id
+        limited.failed()
+        _record_wrong(attempt, now)
 
 
 def verify_pin(

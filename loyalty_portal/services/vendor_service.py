@@ -98,22 +98,23 @@ def authenticate(email: str, password: str, client_address: str | None = None) -
     """The active user with these credentials, or None.
 
     Refused with RateLimited (before the password is checked, so even the right one) once the
-    client address or the e-mail has used up the sign-in limit; each failure counts against both.
+    client address or the e-mail has used up the sign-in limit; each failure counts against both,
+    a success not at all.
     Known and unknown e-mails cost the same: one bcrypt check at the configured cost (an unknown
     e-mail is checked against a dummy hash of that cost), one count on failure.
     """
     email = (email or "").strip().lower()
-    rate_limits.refuse_if_limited(rate_limits.SIGN_IN, client_address, email)
-    user = db.session.scalar(select(User).where(User.email == email))
-    rounds = current_app.config["PASSWORD_BCRYPT_ROUNDS"]
-    stored = user.password_hash if user is not None else dummy_password_hash(rounds)
-    matches = bcrypt.checkpw((password or "").encode(), stored.encode())
-    if user is None or not matches or not user.is_active:
-        rate_limits.count(rate_limits.SIGN_IN, client_address, email)
-        return None
-    user.last_login_at = utcnow()
-    db.session.commit()
-    return user
+    with rate_limits.attempt(rate_limits.SIGN_IN, client_address, email) as attempt:
+        user = db.session.scalar(select(User).where(User.email == email))
+        rounds = current_app.config["PASSWORD_BCRYPT_ROUNDS"]
+        stored = user.password_hash if user is not None else dummy_password_hash(rounds)
+        matches = bcrypt.checkpw((password or "").encode(), stored.encode())
+        if user is None or not matches or not user.is_active:
+            attempt.failed()
+            return None
+        user.last_login_at = utcnow()
+        db.session.commit()
+        return user
 
 
 @functools.cache

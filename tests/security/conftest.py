@@ -32,13 +32,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_for(check, timeout: float, what: str):
+def _wait_for(check, timeout: float, what: str, process=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
         try:
             if check():
                 return
-        except OSError:
+        except (OSError, httpx.TransportError):
             pass
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not start within {timeout} s")
@@ -90,7 +92,7 @@ def redis_url(tmp_path_factory):
         import redis
 
         client = redis.Redis(host="127.0.0.1", port=port)
-        _wait_for(lambda: client.ping(), 10, "redis-server")
+        _wait_for(lambda: client.ping(), 10, "redis-server", process)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
@@ -137,7 +139,8 @@ def serve_with_workers(db_url, tmp_path):
         )
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
-        _wait_for(lambda: httpx.get(f"{url}/login", timeout=2).status_code == 200, 60, "gunicorn")
+        _wait_for(lambda: httpx.get(f"{url}/login", timeout=2).status_code == 200, 60, "gunicorn",
+                  process)
         return Served(url, access_log)
 
     yield start
