@@ -4,8 +4,8 @@
 #   make test    the whole suite, once on SQLite and once on a throwaway PostgreSQL
 #
 # Every target installs what it needs first: the virtualenv in .venv (redone only when
-# pyproject.toml changes) and, for tests, the Debian packages postgresql and chromium
-# (scripts/install-system-deps.sh; apt-get only when they are missing).
+# pyproject.toml changes) and, for tests, the Debian packages postgresql, chromium and
+# redis-server (scripts/install-system-deps.sh; apt-get only when they are missing).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -48,8 +48,8 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install -e '.[dev]'
 	@touch $@
 
-system-deps: ## Install PostgreSQL server binaries and Chromium if missing (apt-get)
-	@scripts/install-system-deps.sh postgresql chromium
+system-deps: ## Install PostgreSQL server binaries, Chromium and redis-server if missing (apt-get)
+	@scripts/install-system-deps.sh postgresql chromium redis-server
 
 compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
 	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
@@ -58,10 +58,11 @@ compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (i
 
 # ----------------------------------------------------------------------------- everyday
 
-run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000
-	$(FLASK) db upgrade
-	$(FLASK) loyalty demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+# Debug mode: the development defaults of SECRET_KEY and PIN_PEPPER are refused without it.
+run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (debug)
+	FLASK_DEBUG=1 $(FLASK) db upgrade
+	FLASK_DEBUG=1 $(FLASK) loyalty demo --if-empty
+	FLASK_DEBUG=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED) system-deps compile-translations ## Both passes: SQLite, then PostgreSQL
 	@sqlite=0; postgres=0; \

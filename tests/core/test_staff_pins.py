@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import bcrypt
 import pytest
-
 from sqlalchemy import select
 
 from loyalty_portal.errors import (
@@ -81,7 +80,8 @@ def test_correct_pin_resets_the_counter_of_the_pin_not_of_the_terminal(card, sta
     db.session.refresh(staff)
     assert (staff.failed_attempts, staff.locked_until) == (0, None)
     assert staff.last_used_at == clock.now
-    failures = dict(db.session.execute(select(PinThrottle.staff_pin_id, PinThrottle.failures)).all())
+    counters = select(PinThrottle.staff_pin_id, PinThrottle.failures)
+    failures = dict(db.session.execute(counters).all())
     # The terminal keeps counting: someone else's right PIN must not refill a guesser's allowance.
     assert failures == {staff.id: 0, None: 3}
 

@@ -80,7 +80,7 @@ def redis_url(tmp_path_factory):
     """redis://127.0.0.1:PORT/0 of a redis-server started for this session."""
     server = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.path.exists(server):
-        raise RuntimeError("redis-server is missing: run scripts/install-system-deps.sh redis-server")
+        raise RuntimeError("no redis-server: run scripts/install-system-deps.sh redis-server")
     port = free_port()
     directory = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(

@@ -219,11 +219,11 @@ def replay_fastest_guesser(settings, guesses_needed, staff_count, escalation=Non
         index = next(i for i, p in enumerate(pins) if not p.is_locked(now))
         allowances = (settings.pin_max_failed_attempts, terminal_allowance)
         reserved = [pin_policy.reserve(counter, allowance, now, decay)
-                    for counter, allowance in zip((pins[index], terminal), allowances)]
+                    for counter, allowance in zip((pins[index], terminal), allowances, strict=True)]
         assert all(isinstance(counter, pin_policy.Counter) for counter in reserved)
         pins[index], terminal = (
             pin_policy.record_wrong(counter, allowance, now, escalation, decay).counter
-            for counter, allowance in zip(reserved, allowances)
+            for counter, allowance in zip(reserved, allowances, strict=True)
         )
         made += 1
         now += timedelta(seconds=1)  # a guess takes at least a second at a till

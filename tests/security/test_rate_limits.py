@@ -180,8 +180,8 @@ def test_refused_pin_limit_per_staff_holds_across_addresses_and_keys(app_with, d
     shop = make_shop("stamps")
     app = app_with(RATELIMIT_ENABLED=True, PIN_STAFF_RATE_LIMIT="4 per hour")
     client = app.test_client()
-    keys = [{"Authorization": f"Bearer {api_key_service.create_key(shop.vendor.id, f'T{n}').secret}"}
-            for n in range(4)]
+    secrets = [api_key_service.create_key(shop.vendor.id, f"T{n}").secret for n in range(4)]
+    keys = [{"Authorization": f"Bearer {secret}"} for secret in secrets]
     for n, key in enumerate(keys):
         assert_error(_stamp_api(client, shop, "0000", address=f"10.3.0.{n}", key=key),
                      403, "INVALID_STAFF_PIN")
