@@ -157,7 +157,7 @@ def test_staff_picks_their_name_once_then_gets_the_pin_pad(client, db, frozen_ti
 
 
 def test_staff_of_another_vendor_cannot_be_picked(client, counter):
-    stranger = make_pin(make_vendor(), "Eve", "1111")
+    stranger = make_pin(make_vendor(), "Eve", "7315")
     response = client.post("/cashier/staff", data={"staff_pin_id": stranger.id}, headers=HTMX)
     assert response.status_code == 404
 

@@ -28,7 +28,7 @@ def test_another_vendors_ids_are_not_found(client, shops):
         (f"/vendor/transactions/{theirs.transaction_id}/void", {"reason": "x"}),
         (f"/vendor/cards/{theirs.card.id}/adjust", {"delta": "5", "reason": "x"}),
         (f"/vendor/staff/{theirs.pin.id}/name", {"name": "Mallory"}),
-        (f"/vendor/staff/{theirs.pin.id}/pin", {"pin": "0000"}),
+        (f"/vendor/staff/{theirs.pin.id}/pin", {"pin": "7315"}),
         (f"/vendor/staff/{theirs.pin.id}/unlock", {}),
         (f"/vendor/staff/{theirs.pin.id}/deactivate", {}),
         ("/vendor/api-keys/999/revoke", {}),
@@ -48,7 +48,7 @@ def test_staff_terminal_is_refused(client, shops):
     sign_in(client, shops[0].staff)
     for path in PAGES:
         assert get(client, path).status_code == 403, path
-    eve = {"name": "Eve", "pin": "1111"}
+    eve = {"name": "Eve", "pin": "7315"}
     assert post(client, "/vendor/staff", eve, htmx=True).status_code == 403
     # Without htmx a refused form post flashes the refusal and goes back (see web/errors.py).
     assert post(client, "/vendor/staff", eve).status_code == 303

@@ -134,11 +134,11 @@ def test_a_duplicate_name_is_refused(owner, shop):
 
 def test_rename_and_change_pin(owner, shop, db):
     assert post(owner, f"/vendor/staff/{shop.pin.id}/name", {"name": "Anna B."}).status_code == 303
-    assert post(owner, f"/vendor/staff/{shop.pin.id}/pin", {"pin": "9876"}).status_code == 303
+    assert post(owner, f"/vendor/staff/{shop.pin.id}/pin", {"pin": "9174"}).status_code == 303
     staff_pin = db.session.get(StaffPin, shop.pin.id)
     db.session.refresh(staff_pin)
     assert staff_pin.name == "Anna B."
-    assert pin_service.pin_matches("9876", staff_pin.pin_hash)
+    assert pin_service.pin_matches("9174", staff_pin.pin_hash)
 
 
 def test_rename_refusal_rerenders_the_page(owner, shop):
