@@ -1,6 +1,6 @@
 """The vendor's program, cards, statistics, staff PINs and API keys over HTTP."""
 
-from loyalty_portal.services import api_key_service, pin_service
+from loyalty_portal.services import api_key_service
 from tests.api.helpers import V, assert_error
 from tests.factories import make_card
 
