@@ -201,7 +201,9 @@ def test_unlock_a_locked_pin(owner_client, client, shop):
     for _ in range(5):
         owner_client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(pin="0000"))
     locked = owner_client.get(f"{V}/lockouts").get_json()
-    assert [(lo["scope"], lo["staff_pin_id"]) for lo in locked] == [("pin_at_terminal", shop.pin.id)]
+    assert [(lock["scope"], lock["staff_pin_id"]) for lock in locked] == [
+        ("pin_at_terminal", shop.pin.id)
+    ]
     body = owner_client.post(f"{V}/pins/{shop.pin.id}/unlock").get_json()
     assert (body["failed_attempts"], body["locked_until"]) == (0, None)
     stamped = owner_client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body())
