@@ -317,7 +317,8 @@ def _locked_counters(attempt: _Attempt) -> tuple[pin_policy.Counter, pin_policy.
     rows = [
         {"key": key, "vendor_id": record.vendor_id, "terminal": attempt.terminal,
          "staff_pin_id": staff_pin_id, "failures": 0, "lock_level": 0, "in_flight": 0}
-        for key, staff_pin_id in ((pin_key, record.id), (terminal_key, None))
+        for key, staff_pin_id in sorted(((pin_key, record.id), (terminal_key, None)),
+                                        key=lambda pair: pair[0])
     ]
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
