@@ -1,7 +1,7 @@
 """PIN guessing: wrong-PIN counters per terminal (pin_throttles) and escalating locks.
 
 Revision ID: 0003_pin_guessing
-Revises: 0001
+Revises: 0005_counter
 Create Date: 2026-12-03
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_pin_guessing'
-down_revision = '0001'
+down_revision = '0005_counter'
 branch_labels = None
 depends_on = None
 
