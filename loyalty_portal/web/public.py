@@ -8,7 +8,6 @@ htmx polls /card/<token>/live, a conditional GET that answers 304 while the card
 import segno
 from flask import (
     Blueprint,
-    current_app,
     make_response,
     redirect,
     render_template,
