@@ -95,7 +95,8 @@ def test_cashier_screen_says_the_pin_is_locked_at_this_terminal(client, shop, fr
         response = client.post(f"/cashier/card/{shop.card.id}/stamp", data={"pin": "0000"},
                                headers={"HX-Request": "true"})
     assert response.status_code == 423
-    assert "at this terminal" in text(response)
+    assert "Anna's PIN is locked at this terminal" in text(response)
+    assert "still works at other terminals" in text(response)
 
 
 @pytest.mark.parametrize("pin", ["1234", "0000", "2580"])
@@ -116,3 +117,22 @@ def test_trivial_pins_are_refused_on_the_api_and_the_screen(client, shop, pin):
 def test_pin_length_boundaries_on_the_api(client, shop, pin, status):
     sign_in(client, shop.owner)
     assert client.post(f"{V}/pins", json={"name": "Luc", "pin": pin}).status_code == status
+
+
+def test_cashier_screen_says_the_whole_terminal_is_locked(client, shop, frozen_time):
+    from tests.factories import make_pin
+
+    luc = make_pin(shop.vendor, "Luc", "5139")
+    lock_at(shop, f"user:{shop.staff.id}")  # Anna: 5 wrong, locked at this terminal
+    for _ in range(5):  # Luc: 5 more, the terminal's tenth
+        with pytest.raises((InvalidStaffPin, StaffPinLocked)):
+            stamp_service.add_stamp(shop.vendor.id, shop.card.id, actor=Actor(
+                staff_pin_id=luc.id, pin="0000", terminal=f"user:{shop.staff.id}"))
+    sign_in(client, shop.staff)
+    with client.session_transaction() as session:
+        session["cashier_staff_pin_id"] = luc.id
+    response = client.post(f"/cashier/card/{shop.card.id}/stamp", data={"pin": "5139"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 423
+    assert "locked until" in text(response) and "for every staff member" in text(response)
+    assert "Another staff member" not in text(response)
