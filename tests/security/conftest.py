@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -111,6 +112,12 @@ class Served:
         return {line.split()[0] for line in lines if path_part in line}
 
 
+def _every_worker_answers(served: "Served", workers: int) -> bool:
+    with ThreadPoolExecutor(max_workers=workers * 2) as pool:
+        list(pool.map(lambda _: httpx.get(f"{served.url}/login", timeout=10), range(workers * 2)))
+    return len(served.worker_pids("GET /login")) >= workers
+
+
 @pytest.fixture
 def serve_with_workers(db_url, tmp_path):
     """Start gunicorn with `workers` worker processes on this test's database; stopped after."""
@@ -132,7 +139,7 @@ def serve_with_workers(db_url, tmp_path):
         env.pop("FLASK_DEBUG", None)
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-             "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s %(U)s",
+             "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
              "--log-level", "warning", "wsgi:app"],
             cwd=ROOT,
             env=env,
@@ -141,7 +148,11 @@ def serve_with_workers(db_url, tmp_path):
         url = f"http://127.0.0.1:{port}"
         _wait_for(lambda: httpx.get(f"{url}/login", timeout=2).status_code == 200, 60, "gunicorn",
                   process)
-        return Served(url, access_log)
+        served = Served(url, access_log)
+        # Every worker boots on its own; on a loaded machine the first may answer everything for a
+        # while. Only once each has answered a page can a test's burst reach several of them.
+        _wait_for(lambda: _every_worker_answers(served, workers), 60, "gunicorn workers", process)
+        return served
 
     yield start
     for process in processes:
