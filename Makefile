@@ -76,8 +76,8 @@ run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serv
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-worker: $(INSTALLED) ## Only the outbox worker (make run starts one already)
-	$(FLASK) loyalty worker
+worker: $(INSTALLED) ## Only the outbox worker, in debug mode like make run (make run starts one already)
+	FLASK_DEBUG=1 $(FLASK) loyalty worker
 
 test: $(INSTALLED) system-deps compile-translations ## Both passes: SQLite, then PostgreSQL
 	@sqlite=0; postgres=0; \
