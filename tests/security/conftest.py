@@ -19,9 +19,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loyalty_portal import create_app
-from loyalty_portal.extensions import db as _db
-
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_SECRET = "s3cure-" + "x" * 40
 STRONG_PEPPER = "p3pper-" + "y" * 40
@@ -47,33 +44,6 @@ def _wait_for(check, timeout: float, what: str, process=None):
     raise RuntimeError(f"{what} did not start within {timeout} s")
 
 
-@pytest.fixture
-def app_with(app, db):
-    """Another app on the same database with some settings changed (e.g. rate limits on)."""
-
-    def build(**overrides):
-        keys = (
-            "TESTING",
-            "SQLALCHEMY_DATABASE_URI",
-            "SECRET_KEY",
-            "PIN_PEPPER",
-            "WTF_CSRF_ENABLED",
-            "PIN_BCRYPT_ROUNDS",
-            "PASSWORD_BCRYPT_ROUNDS",
-            "RATELIMIT_ENABLED",
-            "RATELIMIT_STORAGE_URI",
-        )
-        other = create_app({**{key: app.config[key] for key in keys}, **overrides})
-
-        class Client(app.test_client_class):
-            def open(self, *args, **kwargs):
-                _db.session.commit()  # the test's session: release SQLite's write lock
-                return super().open(*args, **kwargs)
-
-        other.test_client_class = Client
-        return other
-
-    return build
 
 
 @pytest.fixture(scope="session")
