@@ -5,8 +5,8 @@
 #   make test    the whole suite, once on SQLite and once on a throwaway PostgreSQL
 #
 # Every target installs what it needs first: the virtualenv in .venv (redone only when
-# pyproject.toml changes) and, for tests, the Debian packages postgresql and chromium
-# (scripts/install-system-deps.sh; apt-get only when they are missing).
+# pyproject.toml changes) and, for tests, the Debian packages postgresql, chromium and
+# redis-server (scripts/install-system-deps.sh; apt-get only when they are missing).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -52,8 +52,8 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install -e '.[dev]'
 	@touch $@
 
-system-deps: ## Install PostgreSQL server binaries and Chromium if missing (apt-get)
-	@scripts/install-system-deps.sh postgresql chromium
+system-deps: ## Install PostgreSQL server binaries, Chromium and redis-server if missing (apt-get)
+	@scripts/install-system-deps.sh postgresql chromium redis-server
 
 compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
 	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
@@ -62,21 +62,23 @@ compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (i
 
 # ----------------------------------------------------------------------------- everyday
 
-run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 + outbox worker
-	$(FLASK) db upgrade
-	$(FLASK) loyalty demo --if-empty
+# Debug mode: the development defaults of SECRET_KEY and PIN_PEPPER are refused without it.
+run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (debug) + outbox worker
+	FLASK_DEBUG=1 $(FLASK) db upgrade
+	FLASK_DEBUG=1 $(FLASK) loyalty demo --if-empty
 	@# Without real Apple certificates in the environment, sign passes with a local test chain
 	@# (instance/apple-dev, made once) so the demo's "Add to Apple Wallet" works end to end.
 	@# The outbox worker runs beside the web server; Ctrl-C (or the server ending) stops both.
-	@if [ -z "$$APPLE_PASS_TYPE_IDENTIFIER" ]; then \
+	@export FLASK_DEBUG=1; \
+	if [ -z "$$APPLE_PASS_TYPE_IDENTIFIER" ]; then \
 		set -a; eval "$$($(FLASK) loyalty apple dev-certs --if-missing --directory $(APPLE_DEV_DIR) | grep =)"; set +a; \
 	fi; \
 	$(FLASK) loyalty worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-worker: $(INSTALLED) ## Only the outbox worker (make run starts one already)
-	$(FLASK) loyalty worker
+worker: $(INSTALLED) ## Only the outbox worker, in debug mode like make run (make run starts one already)
+	FLASK_DEBUG=1 $(FLASK) loyalty worker
 
 test: $(INSTALLED) system-deps compile-translations ## Both passes: SQLite, then PostgreSQL
 	@sqlite=0; postgres=0; \

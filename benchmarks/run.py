@@ -46,10 +46,18 @@ HTTP_WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "3"))
 PGBENCH_REFERENCE = 4400  # transactions/s measured on this machine kind (shared/TOOLCHAIN.md)
 
 
+# Production-like settings (create_app refuses the development defaults outside debug); the
+# pepper must be the same in this process, which creates the PINs, and in gunicorn's workers.
+BENCH_SECRETS = {
+    "SECRET_KEY": "bench-secret-key-" + "k" * 32,
+    "PIN_PEPPER": "bench-pin-pepper-" + "p" * 32,
+}
+
+
 def app_for(url: str, **config):
     from loyalty_portal import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, **config})
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, **BENCH_SECRETS, **config})
 
 
 def prepare(url: str) -> dict:
@@ -70,7 +78,7 @@ def prepare(url: str) -> dict:
             fast.id, "stamps", "Fast", require_staff_pin=False, stamps_target=10
         )
         program_service.create_program(pinned.id, "stamps", "PIN", stamps_target=10)
-        staff = pin_service.create_pin(pinned.id, "Bench", "1234")
+        staff = pin_service.create_pin(pinned.id, "Bench", "4827")
         for program_id in (1, 2):
             db.session.execute(
                 text(
@@ -243,7 +251,7 @@ def run_http(url, setup) -> dict | None:
     if not setup["api_key"]:
         return None
     port = "5099"
-    env = dict(os.environ, DATABASE_URL=url)
+    env = dict(os.environ, DATABASE_URL=url, WEB_CONCURRENCY=str(HTTP_WORKERS), **BENCH_SECRETS)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -407,7 +415,7 @@ def main() -> None:
             url,
             setup["pin_vendor"],
             setup["first_pin_card"],
-            pin="1234",
+            pin="4827",
             staff_pin=setup["staff_pin"],
             workers=4,
         )

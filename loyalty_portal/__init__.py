@@ -29,6 +29,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        # Shared by every worker process on this host (see rate_limit_storage.py).
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["RATELIMIT_STORAGE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "rate-limits.sqlite3"
+        )
+    _refuse_insecure_settings(app)
 
     from . import models  # noqa: F401  (registers the tables and the ledger guards)
     from .services.apple_certificates import load_credentials
@@ -59,9 +66,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register_cli
     from .http_errors import register_error_handlers
     from .input_guard import register_input_guard
+    from .rate_limits import init_app as init_rate_limits
+    from .services.vendor_service import dummy_password_hash
 
     csrf.init_app(app)
+    init_rate_limits(app)  # registers the sqlite:// storage before Flask-Limiter reads it
     limiter.init_app(app)
+    dummy_password_hash(app.config["PASSWORD_BCRYPT_ROUNDS"])  # hashed now, not at a sign-in
     register_cli(app)
     from .services import google_wallet_service
 
@@ -73,6 +84,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+def _refuse_insecure_settings(app: Flask) -> None:
+    """Outside debug and testing, refuse to start with settings only fit for a laptop."""
+    if app.debug or app.testing:
+        return
+    from .config import InsecureConfiguration, insecure_settings
+
+    problems = insecure_settings(app.config)
+    if problems:
+        raise InsecureConfiguration(
+            "Refusing to start with insecure production settings (README.md, Configuration):\n- "
+            + "\n- ".join(problems)
+            + "\nFor development, run with FLASK_DEBUG=1 (make run does)."
+        )
 
 
 def _normalise_database_url(url: str) -> str:

@@ -107,13 +107,13 @@ def _people(seeded: _Seeded) -> list[str]:
         vendor_service.create_user(
             counter_email, f"{vendor.name} counter", DEMO_PASSWORD, Role.STAFF, vendor.id
         )
-        pin_service.create_pin(vendor.id, "Anna", "1234")
-        pin_service.create_pin(vendor.id, "Luc", "5678")
+        pin_service.create_pin(vendor.id, "Anna", "4827")
+        pin_service.create_pin(vendor.id, "Luc", "5139")
     return [
         f"{vendor.name} ({vendor.slug}):",
         f"  owner          {owner_email}",
         f"  staff terminal {counter_email}",
-        "  staff PINs     Anna 1234, Luc 5678",
+        "  staff PINs     Anna 4827, Luc 5139",
         f"  join page      /join/{vendor.slug}",
     ]
 

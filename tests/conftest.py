@@ -454,3 +454,35 @@ def browser_type_launch_args():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     return {"executable_path": CHROMIUM, "args": list(CHROMIUM_ARGS)}
+
+
+@pytest.fixture
+def app_with(app, db):
+    """Another app on the same database with some settings changed (e.g. rate limits on)."""
+
+    from loyalty_portal import create_app
+    from loyalty_portal.extensions import db as _db
+
+    def build(**overrides):
+        keys = (
+            "TESTING",
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "PIN_PEPPER",
+            "WTF_CSRF_ENABLED",
+            "PIN_BCRYPT_ROUNDS",
+            "PASSWORD_BCRYPT_ROUNDS",
+            "RATELIMIT_ENABLED",
+            "RATELIMIT_STORAGE_URI",
+        )
+        other = create_app({**{key: app.config[key] for key in keys}, **overrides})
+
+        class Client(app.test_client_class):
+            def open(self, *args, **kwargs):
+                _db.session.commit()  # the test's session: release SQLite's write lock
+                return super().open(*args, **kwargs)
+
+        other.test_client_class = Client
+        return other
+
+    return build

@@ -1,10 +1,9 @@
 """/api/v1/loyalty: what customers reach without an account — a program's public page,
 enrolment, and their card by its secret token. (The Apple pass web service shares this prefix.)"""
 
-from flask import current_app, redirect
+from flask import redirect, request
 from flask_smorest import Blueprint
 
-from ..extensions import limiter
 from ..services import apple_wallet_service, card_service, program_service, wallet_service
 from .apple_web_service import pkpass_response
 from .schemas import common
@@ -18,10 +17,6 @@ blp = Blueprint(
 )
 
 
-def enrol_rate_limit() -> str:
-    return current_app.config["ENROL_RATE_LIMIT"]
-
-
 @blp.route("/programs/<vendor_slug>", methods=["GET"])
 @blp.response(200, s.PublicProgramSchema)
 @common.error_responses(blp, 404, 409)
@@ -31,14 +26,15 @@ def get_program(vendor_slug):
 
 
 @blp.route("/programs/<vendor_slug>/enrol", methods=["POST"])
-@limiter.limit(enrol_rate_limit)
 @blp.arguments(s.EnrolSchema)
 @blp.response(201, s.PublicCardSchema)
 @common.error_responses(blp, 400, 404, 409, 429)
 def enrol(body, vendor_slug):
     """Join the program: records the customer's consent and its time, and creates their card.
     An e-mail or phone already enrolled gets 409 LOYALTY_CARD_ALREADY_EXISTS."""
-    return card_service.enrol_by_vendor_slug(vendor_slug, **body).card
+    return card_service.enrol_by_vendor_slug(
+        vendor_slug, client_address=request.remote_addr, **body
+    ).card
 
 
 @blp.route("/cards/<public_token>", methods=["GET"])

@@ -5,6 +5,7 @@ from .apple_device import AppleDevice, AppleDeviceRegistration
 from .card import LoyaltyCard
 from .customer import Customer
 from .outbox import OutboxMessage, OutboxStatus
+from .pin_throttle import PinThrottle
 from .program import LoyaltyProgram, ProgramType
 from .staff_pin import StaffPin
 from .transaction import LedgerIsImmutable, LoyaltyTransaction, TransactionType
@@ -22,6 +23,7 @@ __all__ = [
     "LoyaltyTransaction",
     "OutboxMessage",
     "OutboxStatus",
+    "PinThrottle",
     "ProgramType",
     "Role",
     "StaffPin",

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from .. import rate_limits
 from ..clock import random_digits, token_urlsafe, utcnow
 from ..errors import (
     LoyaltyCardAlreadyExists,
@@ -154,8 +155,18 @@ def _unused_card_number() -> str:
             return number
 
 
-def enrol_by_vendor_slug(vendor_slug: str, **customer_fields) -> Enrolment:
-    """Enrolment from the public join page or API: the program is found by the vendor's slug."""
+def enrol_by_vendor_slug(
+    vendor_slug: str, client_address: str | None = None, **customer_fields
+) -> Enrolment:
+    """Enrolment from the public join page or API: the program is found by the vendor's slug.
+
+    Every try counts against the enrolment limit of the client address and of the e-mail (or
+    phone) at this vendor, and is refused with RateLimited once either is used up (so the pages
+    cannot be used to create cards in bulk, or to probe who is enrolled).
+    """
+    contact = (customer_fields.get("email") or customer_fields.get("phone") or "").strip().lower()
+    target = f"{vendor_slug}/{contact}" if contact else None
+    rate_limits.count(rate_limits.ENROLMENT, client_address, target)
     return enrol_customer(program_service.get_public_program(vendor_slug), **customer_fields)
 
 

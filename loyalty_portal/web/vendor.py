@@ -179,7 +179,8 @@ def staff():
         else:
             status = 422
     pins = pin_service.list_pins(_vendor_id(), include_inactive=True)
-    return _page("staff", "_staff", status=status, form=form, pins=pins, created=created)
+    return _page("staff", "_staff", status=status, form=form, pins=pins, created=created,
+                 lockouts=pin_service.list_lockouts(_vendor_id()))
 
 
 @bp.get("/staff/<id:staff_pin_id>")
@@ -220,6 +221,13 @@ def _staff_row(staff_pin, message: str):
 def unlock_staff_pin(staff_pin_id: int):
     staff_pin = pin_service.unlock_pin(_vendor_id(), staff_pin_id)
     return _staff_row(staff_pin, _("%(name)s's PIN is unlocked.", name=staff_pin.name))
+
+
+@bp.post("/staff/lockouts/<id:throttle_id>/unlock")
+def unlock_lockout(throttle_id: int):
+    """Lift one lock at one terminal (a PIN there, or every PIN there)."""
+    pin_service.unlock_terminal(_vendor_id(), throttle_id)
+    return _done(_("The lock is lifted."), ".staff")
 
 
 @bp.post("/staff/<id:staff_pin_id>/deactivate")

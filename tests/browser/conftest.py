@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.browser.steps import sign_in
@@ -31,6 +32,8 @@ from tests.conftest import _test_config
 # How long a Playwright step may wait before it fails (ms): generous for a loaded CI machine,
 # tiny against the 30 s default, so a broken test fails fast.
 STEP_TIMEOUT_MS = 10_000
+# expect() assertions keep their own 5 s default otherwise, which a loaded machine can miss.
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
 @dataclass
@@ -60,6 +63,9 @@ def serve(database_url: str):
     config = _test_config(database_url)
     # Real CSRF: the browser posts the tokens the pages carry (form fields and htmx's header).
     config.update(WTF_CSRF_ENABLED=True, TESTING=False)
+    # Not testing, so production's checks apply: secrets of production length.
+    config.update(SECRET_KEY="browser-tests-secret-key-" + "s" * 32,
+                  PIN_PEPPER="browser-tests-pin-pepper-" + "p" * 32)
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"

@@ -86,8 +86,8 @@ def test_paused_program_refuses_to_enrol(client, cafe):
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_card_page_shows_progress_and_history(client, cafe, locale, frozen_time):
     card = make_card(cafe, name="Marie Weber")
-    pin = make_pin(cafe.vendor, "Anna", "1234")
-    stamp_service.add_stamp(cafe.vendor_id, card.id, actor=Actor(staff_pin_id=pin.id, pin="1234"))
+    pin = make_pin(cafe.vendor, "Anna", "4827")
+    stamp_service.add_stamp(cafe.vendor_id, card.id, actor=Actor(staff_pin_id=pin.id, pin="4827"))
     body = text(client.get(f"/card/{card.public_token}?lang={locale}"))
     assert translated_plural(locale, "%(num)s of %(target)s stamp", "%(num)s of %(target)s stamps",
                              10, num=1, target=10) in body

@@ -274,7 +274,10 @@ class BalanceChangeSchema(Schema):
 _PIN = fields.String(
     required=True,
     validate=FullMatch(pin_service.PIN_PATTERN),
-    metadata={"description": "4 to 8 digits."},
+    metadata={
+        "description": "4 to 8 digits; repeated digits, sequences and the most common PINs are "
+        "refused (422 STAFF_PIN_TOO_SIMPLE)."
+    },
 )
 _NAME = fields.String(required=True, validate=validate.Length(1, 100))
 
@@ -287,6 +290,30 @@ class StaffPinSchema(Schema):
     locked_until = fields.DateTime(required=True, allow_none=True)
     last_used_at = fields.DateTime(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
+
+
+class LockoutSchema(Schema):
+    scope = fields.String(
+        required=True,
+        metadata={"description": "pin (this PIN at every terminal), pin_at_terminal (this PIN at "
+                  "one terminal) or terminal (every PIN at one terminal)."},
+    )
+    throttle_id = fields.Integer(
+        required=True, allow_none=True,
+        metadata={"description": "For POST /lockouts/{id}/unlock; null for a PIN's lock "
+                  "everywhere (POST /pins/{id}/unlock lifts that)."},
+    )
+    staff_pin_id = fields.Integer(required=True, allow_none=True)
+    staff_name = fields.String(required=True, allow_none=True)
+    terminal = fields.String(
+        required=True, allow_none=True,
+        metadata={"description": "user:<id> (a login) or key:<id> (an API key)."},
+    )
+    terminal_name = fields.String(required=True, allow_none=True)
+    locked_until = fields.DateTime(required=True)
+    lock_level = fields.Integer(
+        required=True, metadata={"description": "Locks in a row at this counter (escalation)."}
+    )
 
 
 class StaffPinListQuerySchema(Schema):
