@@ -4,7 +4,7 @@ stored in E.164 (+352621123456) so one customer cannot enrol twice under two spe
 SQLite has no TRUNCATE (its DELETE trigger already guards the ledger).
 
 Revision ID: 0006_hardening
-Revises: 0004_apple_wallet
+Revises: 0003_pin_guessing
 Create Date: 2026-12-03
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_hardening'
-down_revision = '0004_apple_wallet'
+down_revision = '0003_pin_guessing'
 branch_labels = None
 depends_on = None
 
