@@ -96,7 +96,9 @@ def sweep(request, app, db, frozen_time):
     shop = make_shop(request.param)
     if request.param == "stamps":
         stamp_service.add_stamp(
-            shop.vendor.id, shop.card.id, actor=Actor(staff_pin_id=shop.pin.id, pin="1234")
+            shop.vendor.id,
+            shop.card.id,
+            actor=Actor(staff_pin_id=shop.pin.id, pin=shop.pin_body()["pin"]),
         )
     admin = make_user(Role.ADMIN)
     clients = {"anonymous": app.test_client()}
