@@ -20,10 +20,12 @@ class LoyaltyCard(db.Model):
     __tablename__ = "loyalty_cards"
     __table_args__ = (
         UniqueConstraint("customer_id", "program_id"),
-        # The statistics: a program's new cards per day, its active cards and last activity are
-        # index range scans (the first also serves every lookup by program id).
+        # The statistics: new cards per day (a program's, the platform's), a program's active
+        # cards and last activity are index range scans (the first also serves every lookup by
+        # program id).
         Index("ix_loyalty_cards_program_created", "program_id", "created_at"),
         Index("ix_loyalty_cards_program_activity", "program_id", "last_activity_at"),
+        Index("ix_loyalty_cards_created", "created_at"),  # the platform's new cards per day
         CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
         CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
         CheckConstraint(

@@ -10,7 +10,7 @@ docs/performance.md has their times at 100 000 cards and 1 000 000 ledger rows.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, literal, select
 
 from ..clock import utcnow
 from ..errors import LoyaltyProgramNotFound
@@ -202,3 +202,41 @@ def new_cards_per_week(daily: list[DailyActivity]) -> list[WeeklyCount]:
         WeeklyCount(whole[i].day, sum(day.new_cards for day in whole[i : i + 7]))
         for i in range(0, len(whole), 7)
     ]
+
+
+def compact_daily_activity(now: datetime | None = None) -> int:
+    """Fold the slots of finished days into slot 0; return how many slot rows were folded.
+
+    Slots exist so concurrent balance changes in one program do not queue on one summary row;
+    a day two UTC days back gets no more writes (a change counts on the day it was made; voids
+    and adjustments count nothing), so its slots can become one row again and the month a
+    chart reads stays a few rows per program and day. Run by the outbox worker now and then;
+    the sums are unchanged, so it is safe at any time and on every database."""
+    summary = ProgramDailyActivity
+    before = (now or utcnow()).astimezone(UTC).date() - timedelta(days=1)
+    old = (summary.slot != 0) & (summary.utc_day < before)
+    keys = (summary.program_id, summary.local_day, summary.utc_day)
+    folded = (
+        select(*keys, literal(0), *(func.sum(getattr(summary, c)) for c in TOTAL_COLUMNS))
+        .where(old)
+        .group_by(*keys)
+    )
+    insert = dialect_insert(db.session.get_bind().dialect.name)
+    statement = insert(summary).from_select(["program_id", "local_day", "utc_day", "slot",
+                                             *TOTAL_COLUMNS], folded)
+    statement = statement.on_conflict_do_update(
+        index_elements=["program_id", "local_day", "utc_day", "slot"],
+        set_={c: getattr(summary, c) + getattr(statement.excluded, c) for c in TOTAL_COLUMNS},
+    )
+    db.session.execute(statement)
+    removed = db.session.execute(delete(summary).where(old)).rowcount
+    db.session.commit()
+    return removed
+
+
+def dialect_insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert

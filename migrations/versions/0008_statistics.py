@@ -1,6 +1,7 @@
 """Statistics at a million ledger rows: a per-program, per-day summary kept by the ledger write
 (program_daily_activity), filled here from the existing ledger; card indexes for a program's
-new and active cards (the program-and-creation index replaces the bare program index).
+new and active cards and the platform's new cards (the program-and-creation index replaces
+the bare program index).
 
 Revision ID: 0008_statistics
 Revises: 0006_hardening
@@ -16,7 +17,6 @@ down_revision = '0006_hardening'
 branch_labels = None
 depends_on = None
 
-SLOTS = 16  # models/daily_activity.py ACTIVITY_SLOTS, as of this revision
 TOTALS = ('total_stamps_earned', 'total_stamps_redeemed', 'total_points_earned',
           'total_points_redeemed', 'total_rewards_redeemed')
 # lifetime_totals.MOVES as of this revision: what each kind of row counts in its day.
@@ -55,12 +55,14 @@ def upgrade():
                               unique=False)
         batch_op.create_index('ix_loyalty_cards_program_activity',
                               ['program_id', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_loyalty_cards_created', ['created_at'], unique=False)
         batch_op.drop_index('ix_loyalty_cards_program_id')
     fill_from_ledger()
 
 
 def fill_from_ledger():
-    """One row per program, vendor's day, UTC day and slot of the existing ledger."""
+    """One row per program, vendor's day and UTC day of the existing ledger (slot 0: the
+    slots only spread today's concurrent writes)."""
     if op.get_bind().dialect.name == 'postgresql':
         local_day = 'CAST(timezone(v.timezone, t.created_at) AS date)'
         utc_day = "CAST(timezone('UTC', t.created_at) AS date)"
@@ -70,18 +72,19 @@ def fill_from_ledger():
     op.execute(
         f"INSERT INTO program_daily_activity (program_id, local_day, utc_day, slot,"
         f" {', '.join(TOTALS)})"
-        f" SELECT t.program_id, {local_day}, {utc_day}, t.card_id % {SLOTS},"
+        f" SELECT t.program_id, {local_day}, {utc_day}, 0,"
         f" {', '.join(f'SUM({_COUNTED[column]})' for column in TOTALS)}"
         " FROM loyalty_transactions t"
         " JOIN loyalty_programs p ON p.id = t.program_id"
         " JOIN vendors v ON v.id = p.vendor_id"
-        f" GROUP BY t.program_id, {local_day}, {utc_day}, t.card_id % {SLOTS}"
+        f" GROUP BY t.program_id, {local_day}, {utc_day}"
     )
 
 
 def downgrade():
     with op.batch_alter_table('loyalty_cards', schema=None) as batch_op:
         batch_op.create_index('ix_loyalty_cards_program_id', ['program_id'], unique=False)
+        batch_op.drop_index('ix_loyalty_cards_created')
         batch_op.drop_index('ix_loyalty_cards_program_activity')
         batch_op.drop_index('ix_loyalty_cards_program_created')
     op.drop_table('program_daily_activity')

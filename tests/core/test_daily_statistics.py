@@ -127,3 +127,29 @@ def test_a_change_that_fails_in_its_write_leaves_the_summary_as_it_was(db, clock
     assert summary_rows() == before
     assert _db.session.scalar(select(func.count()).select_from(ProgramDailyActivity)) == 1
     assert ledger_audit.verify_daily_activity() == []
+
+
+def test_finished_days_fold_into_one_row_and_keep_their_sums(db, clock, card):
+    """Today's changes spread over slots (one per card modulo ACTIVITY_SLOTS); two days later
+    the worker's compaction folds them into slot 0, and nothing the statistics read changes."""
+    program_service.update_program(card.program.vendor_id, require_staff_pin=False)
+    cards = [card, *(make_card(card.program) for _ in range(3))]
+    for each in cards:
+        stamp_service.add_stamp(card.program.vendor_id, each.id, actor=OWNER)
+    clock.advance(days=1)
+    stamp_service.add_stamp(card.program.vendor_id, card.id, actor=OWNER)
+    slots = {row[3] for row in summary_rows()}
+    assert len(slots) == 4
+    before = statistics_service.program_statistics(card.program_id, days=3)
+
+    assert statistics_service.compact_daily_activity() == 0  # yesterday may still get commits
+    clock.advance(days=1)
+    assert statistics_service.compact_daily_activity() == 4  # the first day's four: one row
+    rows = summary_rows()
+    assert [(r[1], r[3], r[4]) for r in rows] == [
+        (date(2026, 11, 24), 0, 4),
+        (date(2026, 11, 25), card.id % 16, 1),
+    ]
+    after = statistics_service.program_statistics(card.program_id, days=3)
+    assert after.daily[:2] == before.daily[1:]  # the 24th and 25th, read before and after
+    assert ledger_audit.verify_daily_activity() == []
