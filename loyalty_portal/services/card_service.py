@@ -227,10 +227,11 @@ def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
         with contextlib.suppress(ValidationError):
             contact = Customer.phone == normalise_phone(query, phone_region(timezone))
     if contact is not None:
+        # A scalar subquery (one customer at most: unique per vendor), so the card side is an
+        # index probe too; `IN (subquery)` would make PostgreSQL filter every card instead.
         conditions.append(
-            LoyaltyCard.customer_id.in_(
-                select(Customer.id).where(Customer.vendor_id == vendor_id, contact)
-            )
+            LoyaltyCard.customer_id
+            == select(Customer.id).where(Customer.vendor_id == vendor_id, contact).scalar_subquery()
         )
     return one_or_raise(scoped.where(or_(*conditions)).limit(1), LoyaltyCardNotFound(query))
 
