@@ -11,7 +11,7 @@ from .models import Role, User
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
 
 
 def roles_required(*roles: Role):

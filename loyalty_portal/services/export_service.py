@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, StaffPin, Vendor
 from . import vendor_service
+from .local_days import day_bounds
 
 MAX_EXPORT_DAYS = 366
 # Far outside any vendor's history, and far from the calendar's ends where a time zone overflows.
@@ -43,9 +44,7 @@ def _text_cell(value: str | None) -> str:
 
 def local_range_bounds(vendor: Vendor, date_from: date, date_to: date) -> tuple[datetime, datetime]:
     """UTC start of `date_from` and end of `date_to` (inclusive) as days in the vendor's zone."""
-    start = datetime.combine(date_from, time.min, tzinfo=vendor.zone)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=vendor.zone)
-    return start, end
+    return day_bounds(date_from, vendor.timezone)[0], day_bounds(date_to, vendor.timezone)[1]
 
 
 def transactions_csv(vendor_id: int, date_from: date, date_to: date) -> str:

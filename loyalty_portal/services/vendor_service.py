@@ -14,6 +14,8 @@ from ..clock import utcnow
 from ..errors import ConflictError, ValidationError, VendorNotFound
 from ..extensions import db
 from ..models import Role, User, Vendor
+from .contacts import normalise_email
+from .lookup import get_or_raise
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
@@ -28,7 +30,7 @@ def create_vendor(
     """Raises ValidationError for a bad slug, name, time zone or currency; ConflictError for a
     slug already taken."""
     slug = (slug or "").strip().lower()
-    if not SLUG_PATTERN.match(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
         raise ValidationError(_l("Use lower-case letters, digits and dashes."), field="slug")
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
@@ -50,10 +52,7 @@ def create_vendor(
 
 
 def get_vendor(vendor_id: int) -> Vendor:
-    vendor = db.session.get(Vendor, vendor_id)
-    if vendor is None:
-        raise VendorNotFound(vendor_id)
-    return vendor
+    return get_or_raise(Vendor, vendor_id, VendorNotFound(vendor_id))
 
 
 def hash_password(password: str) -> str:
@@ -71,8 +70,8 @@ def create_user(
 ) -> User:
     """Raises ValidationError for a bad e-mail, a short password or a role/vendor mismatch;
     ConflictError for an e-mail already registered."""
-    email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 254:
+    email = normalise_email(email)
+    if email is None:
         raise ValidationError(_l("Enter a valid e-mail address."), field="email")
     if len(password or "") < 8:
         raise ValidationError(_l("A password has at least 8 characters."), field="password")

@@ -1,10 +1,20 @@
 """Fixtures for the API tests: shops, clients signed in with each role, apps with other settings."""
 
 import pytest
+from hypothesis import settings
 
 from loyalty_portal.models import Role
 from tests.api.helpers import Shop, make_shop, sign_in
 from tests.factories import make_user
+
+
+def pytest_configure(config):
+    """Schemathesis examples per operation (test_openapi_fuzz.py): the SQLite pass explores the
+    document; the PostgreSQL pass, whose requests are slower, runs fewer to find what only
+    PostgreSQL refuses."""
+    settings.register_profile("fuzz-sqlite", max_examples=60)
+    settings.register_profile("fuzz-postgres", max_examples=20)
+    settings.load_profile(f"fuzz-{config.getoption('--db')}")
 
 
 @pytest.fixture
