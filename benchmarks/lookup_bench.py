@@ -1,7 +1,8 @@
 """Card lookup at size (issue 17): what a cashier types or scans, found among 100 000 cards
 (bench_data) by card_service.lookup_card: a card number (typed with spaces), a QR token (a card
 link), an e-mail address and a phone number (typed with spaces; the vendor is in New York, the
-customer's number in Luxembourg). p50 and p95 per kind, on the largest vendor (20 000 cards), each call a different card.
+customer's number in Luxembourg). p50 and p95 per kind, on the largest vendor (20 000
+cards), each call a different card.
 
 Every kind is an index probe (tests/core/test_card_lookup_plans.py checks the plans), so the
 target is what a query costs whatever the size: p50 under 10 ms (the database part is about
