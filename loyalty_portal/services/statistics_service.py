@@ -10,7 +10,7 @@ docs/performance.md has their times at 100 000 cards and 1 000 000 ledger rows.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import case, delete, func, literal, select
+from sqlalchemy import case, delete, func, literal, select, text
 
 from ..clock import utcnow
 from ..errors import LoyaltyProgramNotFound
@@ -204,6 +204,9 @@ def new_cards_per_week(daily: list[DailyActivity]) -> list[WeeklyCount]:
     ]
 
 
+COMPACTION_LOCK = 0x5D41_7A11  # pg advisory lock key: one compaction at a time
+
+
 def compact_daily_activity(now: datetime | None = None) -> int:
     """Fold the slots of finished days into slot 0; return how many slot rows were folded.
 
@@ -212,6 +215,13 @@ def compact_daily_activity(now: datetime | None = None) -> int:
     and adjustments count nothing), so its slots can become one row again and the month a
     chart reads stays a few rows per program and day. Run by the outbox worker now and then;
     the sums are unchanged, so it is safe at any time and on every database."""
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": COMPACTION_LOCK}
+    ):
+        # Another worker is folding: two at once would both add the same slots to slot 0.
+        # (SQLite runs one writer at a time.)
+        db.session.commit()
+        return 0
     summary = ProgramDailyActivity
     before = (now or utcnow()).astimezone(UTC).date() - timedelta(days=1)
     old = (summary.slot != 0) & (summary.utc_day < before)
