@@ -27,17 +27,21 @@ def register_cli(app: Flask) -> None:
 
     @loyalty.command("verify-ledger")
     def verify_ledger() -> None:
-        """Recompute every card's balances and totals from its ledger, in one snapshot (safe on
-        a live database); list every problem and exit 1 when there is any."""
+        """Recompute every card's balances and totals, and the statistics' daily summary, from
+        the ledger, each in one snapshot (safe on a live database); list every problem and exit
+        1 when there is any."""
+        from .services.ledger_audit import verify_daily_activity
         from .services.ledger_audit import verify_ledger as run
 
-        problems = run()
+        problems = [*run(), *verify_daily_activity()]
         for problem in problems:
             click.echo(problem.describe())
         if problems:
             click.echo(f"{len(problems)} problem(s) found.")
             raise SystemExit(1)
-        click.echo("Ledger OK: every card matches its transactions.")
+        click.echo(
+            "Ledger OK: every card and the daily statistics match their transactions."
+        )
 
     @loyalty.command("worker")
     @click.option(

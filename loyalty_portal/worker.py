@@ -21,7 +21,7 @@ from flask import Flask
 
 from .clock import token_urlsafe
 from .extensions import db
-from .services import outbox
+from .services import outbox, statistics_service
 
 log = logging.getLogger(__name__)
 
@@ -134,5 +134,6 @@ class Worker:
         with self.app.app_context():
             try:
                 outbox.prune_delivered(self.settings)
+                statistics_service.compact_daily_activity()
             finally:
                 db.session.remove()

@@ -4,6 +4,7 @@ from .api_key import ApiKey
 from .apple_device import AppleDevice, AppleDeviceRegistration
 from .card import LoyaltyCard
 from .customer import Customer
+from .daily_activity import ProgramDailyActivity
 from .outbox import OutboxMessage, OutboxStatus
 from .pin_throttle import PinThrottle
 from .program import LoyaltyProgram, ProgramType
@@ -24,6 +25,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PinThrottle",
+    "ProgramDailyActivity",
     "ProgramType",
     "Role",
     "StaffPin",

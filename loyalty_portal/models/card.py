@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -20,6 +20,12 @@ class LoyaltyCard(db.Model):
     __tablename__ = "loyalty_cards"
     __table_args__ = (
         UniqueConstraint("customer_id", "program_id"),
+        # The statistics: new cards per day (a program's, the platform's), a program's active
+        # cards and last activity are index range scans (the first also serves every lookup by
+        # program id).
+        Index("ix_loyalty_cards_program_created", "program_id", "created_at"),
+        Index("ix_loyalty_cards_program_activity", "program_id", "last_activity_at"),
+        Index("ix_loyalty_cards_created", "created_at"),  # the platform's new cards per day
         CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
         CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
         CheckConstraint(
@@ -30,7 +36,7 @@ class LoyaltyCard(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     # Printed on the card and typed by cashiers: digits only, the last one a Luhn check digit.
     card_number: Mapped[str] = mapped_column(String(20), unique=True)

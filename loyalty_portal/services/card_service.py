@@ -213,20 +213,27 @@ def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
     scoped = _vendor_cards().where(LoyaltyProgram.vendor_id == vendor_id)
     number = normalise_card_number(query)
     token = query.rstrip("/").rsplit("/", 1)[-1]
+    # Every condition is on the card (the contact through a subquery on the vendor's customers),
+    # so PostgreSQL answers with a BitmapOr of unique-index probes (number, token, the
+    # customer's card) instead of joining every card to its customer: see
+    # tests/core/test_card_lookup_plans.py and docs/performance.md.
     conditions = [LoyaltyCard.card_number == number, LoyaltyCard.public_token == token]
+    contact = None
     if "@" in query:
         with contextlib.suppress(ValidationError):
-            conditions.append(Customer.email == normalise_email(query))
+            contact = Customer.email == normalise_email(query)
     else:
         timezone = db.session.scalar(select(Vendor.timezone).where(Vendor.id == vendor_id))
         with contextlib.suppress(ValidationError):
-            conditions.append(Customer.phone == normalise_phone(query, phone_region(timezone)))
-    return one_or_raise(
-        scoped.join(Customer, Customer.id == LoyaltyCard.customer_id)
-        .where(or_(*conditions))
-        .limit(1),
-        LoyaltyCardNotFound(query),
-    )
+            contact = Customer.phone == normalise_phone(query, phone_region(timezone))
+    if contact is not None:
+        # A scalar subquery (one customer at most: unique per vendor), so the card side is an
+        # index probe too; `IN (subquery)` would make PostgreSQL filter every card instead.
+        conditions.append(
+            LoyaltyCard.customer_id
+            == select(Customer.id).where(Customer.vendor_id == vendor_id, contact).scalar_subquery()
+        )
+    return one_or_raise(scoped.where(or_(*conditions)).limit(1), LoyaltyCardNotFound(query))
 
 
 def find_cards(vendor_id: int, query: str, *, limit: int = 10) -> list[LoyaltyCard]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import JSON, Boolean, Integer, bindparam, text
+from sqlalchemy import JSON, Boolean, Date, Integer, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
 from ..extensions import db
@@ -175,6 +175,16 @@ _ANNOUNCE_CARD_CHANGE = """
                   last_change_at = excluded.last_change_at
 """
 
+# The change's share of its day in the statistics' summary (models/daily_activity.py).
+_COUNT_IN_DAY = f"""
+    INSERT INTO program_daily_activity (program_id, local_day, utc_day, slot,
+                                        {", ".join(CARD_TOTALS)})
+    VALUES (:program_id, :local_day, :utc_day, :activity_slot,
+            {", ".join(f":day_{column}" for column in CARD_TOTALS)})
+    ON CONFLICT (program_id, local_day, utc_day, slot) DO UPDATE SET
+    {", ".join(f"{c} = program_daily_activity.{c} + excluded.{c}" for c in CARD_TOTALS)}
+"""
+
 INSERT_LEDGER_ROW = _statement(
     f"INSERT INTO loyalty_transactions ({_LEDGER_COLUMNS}) VALUES ({_LEDGER_VALUES}) RETURNING id",
     types={":now": UTCDateTime},
@@ -183,12 +193,14 @@ UPDATE_CARD = _statement(
     f"UPDATE loyalty_cards SET {_card_set('sqlite')} WHERE id = :card_id", types=_TIMESTAMPS
 )
 ANNOUNCE_CARD_CHANGE = _statement(_ANNOUNCE_CARD_CHANGE, types={":now": UTCDateTime})
+COUNT_IN_DAY = _statement(_COUNT_IN_DAY, types={":local_day": Date, ":utc_day": Date})
 TOUCH_PIN = _statement(
     "UPDATE staff_pins SET last_used_at = :now WHERE id = :staff_pin_id",
     types={":now": UTCDateTime},
 )
 # PostgreSQL only: one round trip, the data-modifying CTEs run in the same statement (the ledger
-# row, the PIN's last use, the outbox announcement; the card with its new change tag).
+# row, the PIN's last use, the outbox announcement, the day's statistics; the card with its new
+# change tag).
 WRITE_CHANGE = _statement(
     f"""
     WITH new_row AS (
@@ -196,7 +208,8 @@ WRITE_CHANGE = _statement(
         RETURNING id
     ), pin_used AS (
         UPDATE staff_pins SET last_used_at = :now WHERE id = :staff_pin_id
-    ), announced AS ({_ANNOUNCE_CARD_CHANGE})
+    ), announced AS ({_ANNOUNCE_CARD_CHANGE}
+    ), counted AS ({_COUNT_IN_DAY})
     UPDATE loyalty_cards SET {_card_set('postgresql')} WHERE id = :card_id
     RETURNING (SELECT id FROM new_row)
     """,

@@ -28,11 +28,13 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import LoyaltyTransaction
+from ..models.daily_activity import ACTIVITY_SLOTS
 from ..models.program import find_active_reward
 from ..models.transaction import TransactionType
 from . import hot_path_sql, outbox, pin_service
 from .hot_path_sql import HotRow, as_utc
-from .local_days import local_day_bounds
+from .lifetime_totals import totals_moved
+from .local_days import local_date, local_day_bounds
 
 T = LoyaltyTransaction
 
@@ -269,10 +271,13 @@ def _write(
     idempotency_key: str | None,
     now: datetime,
 ) -> int:
-    """Insert the ledger row, move the card's balances and totals, give the card a new change tag
-    and announce the change in the outbox (folded into the card's pending announcement), all in
-    the caller's transaction; return the new row's id."""
+    """Insert the ledger row, move the card's balances and totals, give the card a new change tag,
+    announce the change in the outbox (folded into the card's pending announcement) and count it
+    in its day's statistics, all in the caller's transaction; return the new row's id."""
     totals = dict.fromkeys(hot_path_sql.CARD_TOTALS, 0) | change.totals
+    # The day's statistics count the row by the rule of lifetime_totals.ledger_sum: what happened
+    # at the counter (a void takes back the card's totals, not the day's).
+    counted = totals_moved(change.transaction_type, change.stamps_delta, change.points_delta)
     params = {
         "program_id": rules.id,
         "card_id": card.id,
@@ -296,15 +301,20 @@ def _write(
         "outbox_kind": outbox.CARD_CHANGED,
         "outbox_coalesce_key": outbox.card_key(card.id),
         **{f"delta_{column}": delta for column, delta in totals.items()},
+        "local_day": local_date(now, rules.timezone),
+        "utc_day": local_date(now, "UTC"),
+        "activity_slot": card.id % ACTIVITY_SLOTS,
+        **{f"day_{column}": counted.get(column, 0) for column in hot_path_sql.CARD_TOTALS},
     }
     if db.session.get_bind().dialect.name == "postgresql":
         # One round trip: data-modifying CTEs run in the same statement and snapshot.
         return hot_path_sql.first(hot_path_sql.WRITE_CHANGE, params)[0]
     transaction_id = hot_path_sql.first(hot_path_sql.INSERT_LEDGER_ROW, params)[0]
-    hot_path_sql.execute(hot_path_sql.UPDATE_CARD, params)
     if staff_pin_id is not None:
         hot_path_sql.execute(hot_path_sql.TOUCH_PIN, params)
     hot_path_sql.execute(hot_path_sql.ANNOUNCE_CARD_CHANGE, params)
+    hot_path_sql.execute(hot_path_sql.COUNT_IN_DAY, params)
+    hot_path_sql.execute(hot_path_sql.UPDATE_CARD, params)
     return transaction_id
 
 

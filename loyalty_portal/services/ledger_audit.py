@@ -11,17 +11,28 @@ sums of its ledger, on a live database.
   recorded balance-after against the previous one plus its delta, stamps and points both), each
   card value that differs from its ledger, each void whose original is missing (or on another
   card), and each void that does not mirror its original.
+- The statistics' daily summary (program_daily_activity) is checked against the ledger too
+  (verify_daily_activity): the same command proves both caches.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import LoyaltyCard, LoyaltyTransaction, TransactionType
+from ..models import (
+    LoyaltyCard,
+    LoyaltyProgram,
+    LoyaltyTransaction,
+    ProgramDailyActivity,
+    TransactionType,
+    Vendor,
+)
 from .lifetime_totals import COLUMNS as TOTAL_COLUMNS
-from .lifetime_totals import reversed_totals, totals_moved
+from .lifetime_totals import ledger_sum, reversed_totals, totals_moved
+from .local_days import local_date_sql
 
 BALANCE_COLUMNS = ("stamp_count", "points_balance", *TOTAL_COLUMNS)
 
@@ -155,4 +166,67 @@ def verify_ledger(batch_size: int = 2000) -> list[LedgerProblem]:
             problems.extend(_audit_card(current_id, card_values, rows))
     finally:
         db.session.rollback()
+    return problems
+
+
+@dataclass(frozen=True)
+class SummaryProblem:
+    """A day of the statistics' summary (program_daily_activity) that differs from its ledger."""
+
+    program_id: int
+    local_day: date
+    utc_day: date
+    column: str
+    recorded: int
+    expected: int
+
+    def describe(self) -> str:
+        return (
+            f"program {self.program_id}, day {self.local_day} (UTC {self.utc_day}): daily"
+            f" {self.column} is {self.recorded}, ledger says {self.expected}"
+        )
+
+
+def _day_key(program_id, local_day, utc_day) -> tuple:
+    days = [d if isinstance(d, date) else date.fromisoformat(str(d)) for d in (local_day, utc_day)]
+    return (program_id, *days)
+
+
+def verify_daily_activity() -> list[SummaryProblem]:
+    """Every (program, vendor's day, UTC day) whose summary differs from the sums of its ledger
+    rows, recomputed by lifetime_totals.ledger_sum in the vendor's time zone; [] when all agree.
+    One snapshot, like verify_ledger."""
+    tx, summary = LoyaltyTransaction, ProgramDailyActivity
+    local_day = local_date_sql(tx.created_at, Vendor.timezone)
+    utc_day = local_date_sql(tx.created_at, "UTC")
+    _snapshot()
+    try:
+        recomputed = {
+            _day_key(*row[:3]): row[3:]
+            for row in db.session.execute(
+                select(tx.program_id, local_day, utc_day,
+                       *(ledger_sum(column) for column in TOTAL_COLUMNS))
+                .join(LoyaltyProgram, LoyaltyProgram.id == tx.program_id)
+                .join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
+                .group_by(tx.program_id, local_day, utc_day)
+            )
+        }
+        recorded = {
+            _day_key(*row[:3]): row[3:]
+            for row in db.session.execute(
+                select(summary.program_id, summary.local_day, summary.utc_day,
+                       *(func.sum(getattr(summary, column)) for column in TOTAL_COLUMNS))
+                .group_by(summary.program_id, summary.local_day, summary.utc_day)
+            )
+        }
+    finally:
+        db.session.rollback()
+    zeros = (0,) * len(TOTAL_COLUMNS)
+    problems = []
+    for key in sorted(recomputed.keys() | recorded.keys()):
+        for column, own, expected in zip(
+            TOTAL_COLUMNS, recorded.get(key, zeros), recomputed.get(key, zeros), strict=True
+        ):
+            if int(own or 0) != int(expected or 0):
+                problems.append(SummaryProblem(*key, column, int(own or 0), int(expected or 0)))
     return problems

@@ -56,6 +56,28 @@ def list_programs(
     one page at a time; returns the page and the total count."""
     now = utcnow()
     totals = _card_totals_by_program(statistics_service.active_since(now))
+    conditions = []
+    text = (text or "").strip().lower()
+    if text:
+        pattern = f"%{text}%"
+        conditions.append(
+            or_(
+                func.lower(LoyaltyProgram.name).like(pattern),
+                func.lower(Vendor.name).like(pattern),
+                Vendor.slug.like(pattern),
+            )
+        )
+    if program_type is not None:
+        conditions.append(LoyaltyProgram.program_type == ProgramType(program_type))
+    if is_active is not None:
+        conditions.append(LoyaltyProgram.is_active.is_(is_active))
+    # Counted without the card totals: the filters are on programs and vendors only, and the
+    # totals are an aggregate over every card (docs/performance.md, statistics at size).
+    total = db.session.scalar(
+        select(func.count(LoyaltyProgram.id))
+        .join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
+        .where(*conditions)
+    )
     query = (
         select(
             LoyaltyProgram,
@@ -70,22 +92,8 @@ def list_programs(
         )
         .join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
         .outerjoin(totals, totals.c.program_id == LoyaltyProgram.id)
+        .where(*conditions)
     )
-    text = (text or "").strip().lower()
-    if text:
-        pattern = f"%{text}%"
-        query = query.where(
-            or_(
-                func.lower(LoyaltyProgram.name).like(pattern),
-                func.lower(Vendor.name).like(pattern),
-                Vendor.slug.like(pattern),
-            )
-        )
-    if program_type is not None:
-        query = query.where(LoyaltyProgram.program_type == ProgramType(program_type))
-    if is_active is not None:
-        query = query.where(LoyaltyProgram.is_active.is_(is_active))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
 
     descending = sort.startswith("-")
     column = {
