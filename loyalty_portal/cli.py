@@ -49,3 +49,7 @@ def register_cli(app: Flask) -> None:
         create_user(email, email, password, Role.ADMIN)
         db.session.commit()
         click.echo(f"Admin {email} created.")
+
+    from .cli_onboarding import register_onboarding_commands
+
+    register_onboarding_commands(loyalty)

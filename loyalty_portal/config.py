@@ -7,6 +7,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     # Mixed into every staff PIN before bcrypt, so a leaked database alone cannot be brute-forced.
@@ -35,3 +39,28 @@ class Config:
     TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # E-mail (Flask-Mailman). Without MAIL_SERVER, e-mails are printed on the console.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or ("smtp" if MAIL_SERVER else "console")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS")  # STARTTLS
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")  # TLS from the first byte (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Loyalty Portal <no-reply@loyalty-portal.invalid>"
+    )
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+
+    # How long the signed links sent by e-mail work (seconds).
+    INVITATION_MAX_AGE = _int("INVITATION_MAX_AGE", 7 * 24 * 3600)
+    PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
+    CARD_LINK_MAX_AGE = _int("CARD_LINK_MAX_AGE", 24 * 3600)
+    # Requests for a reset or a card link: per e-mail address, and per client address.
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per hour")
+    PASSWORD_RESET_CLIENT_RATE_LIMIT = os.environ.get(
+        "PASSWORD_RESET_CLIENT_RATE_LIMIT", "10 per hour"
+    )
+    CARD_LINK_RATE_LIMIT = os.environ.get("CARD_LINK_RATE_LIMIT", "3 per hour")
+    CARD_LINK_CLIENT_RATE_LIMIT = os.environ.get("CARD_LINK_CLIENT_RATE_LIMIT", "10 per hour")

@@ -347,3 +347,53 @@ class GoogleWalletNotConfigured(ConflictError):
 class AppleWalletNotConfigured(ConflictError):
     error_code = "APPLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Apple Wallet is not configured for this program.")
+
+
+# Shops, people and signed links (onboarding) ----------------------------------------------------
+
+
+class VendorAlreadyExists(ConflictError):
+    error_code = "VENDOR_ALREADY_EXISTS"
+    message_template = _l("Another shop already uses this short name.")
+
+    def __init__(self, slug: str):
+        super().__init__({"slug": slug, "field": "slug"})
+
+
+class VendorSuspended(LoyaltyError):
+    error_code = "VENDOR_SUSPENDED"
+    status = 403
+    message_template = _l("This shop is suspended: its counter and API keys do not work.")
+
+    def __init__(self, vendor_id: int):
+        super().__init__({"vendor_id": vendor_id})
+
+
+class UserAlreadyExists(ConflictError):
+    error_code = "USER_ALREADY_EXISTS"
+    message_template = _l("Someone already signs in with this e-mail address.")
+
+    def __init__(self, email: str):
+        super().__init__({"email": email, "field": "email"})
+
+
+class UserNotFound(NotFoundError):
+    error_code = "USER_NOT_FOUND"
+    message_template = _l("This login does not exist.")
+
+
+class LinkInvalid(NotFoundError):
+    error_code = "LINK_INVALID"
+    message_template = _l("This link is not valid. Check that you copied all of it.")
+
+
+class LinkExpired(LoyaltyError):
+    error_code = "LINK_EXPIRED"
+    status = 410
+    message_template = _l("This link has expired. Ask for a new one.")
+
+
+class LinkAlreadyUsed(LoyaltyError):
+    error_code = "LINK_ALREADY_USED"
+    status = 410
+    message_template = _l("This link has already been used. Ask for a new one if you need it.")

@@ -21,6 +21,13 @@ class Vendor(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     default_locale: Mapped[str] = mapped_column(String(5), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by the platform admin: terminals, API keys, the counter and enrolment stop; nothing is
+    # deleted and the owner can still sign in to read and export.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -131,6 +131,11 @@ def get_program(vendor_id: int) -> LoyaltyProgram:
     return program
 
 
+def find_program(vendor_id: int) -> LoyaltyProgram | None:
+    """The vendor's program, or None while the owner has not created it yet."""
+    return db.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor_id))
+
+
 def get_program_by_id(program_id: int) -> LoyaltyProgram:
     program = db.session.get(LoyaltyProgram, program_id)
     if program is None:
@@ -147,7 +152,7 @@ def get_public_program(vendor_slug: str) -> LoyaltyProgram:
     )
     if program is None:
         raise LoyaltyProgramNotFound(vendor_slug)
-    if not program.is_active:
+    if not program.is_active or program.vendor.is_suspended:
         raise LoyaltyProgramInactive(program.id)
     return program
 

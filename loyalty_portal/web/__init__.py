@@ -17,12 +17,23 @@ CONTENT_SECURITY_POLICY = (
 
 def register_web(app: Flask) -> None:
     """Register the screens' blueprints and their error handlers."""
-    from . import admin, auth, cashier, public, vendor
+    from . import (
+        accounts,
+        admin,
+        admin_vendors,
+        auth,
+        card_links,
+        cashier,
+        owner_setup,
+        public,
+        vendor,
+    )
     from .errors import render_http_error_page
     from .formatting import register_formatting
     from .navigation import register_navigation
 
-    for module in (auth, cashier, public, vendor, admin):
+    for module in (auth, accounts, cashier, public, card_links, vendor, owner_setup, admin,
+                   admin_vendors):
         app.register_blueprint(module.bp)
     register_formatting(app)
     register_navigation(app)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth import roles_required
-from ..errors import InvalidReward, LoyaltyCardNotFound, ValidationError
+from ..errors import InvalidReward, LoyaltyCardNotFound, ValidationError, VendorSuspended
 from ..models import Role
 from ..rate_limits import limit_failed_pin_attempts
 from ..services import card_service, pin_service, points_service, stamp_service
@@ -32,7 +32,10 @@ AMOUNT_PATTERN = re.compile(r"^(\d{1,9})(?:[.,](\d{1,3}))?$")
 @bp.before_request
 @roles_required(Role.STAFF, Role.OWNER)
 def require_counter_role():
-    """Staff terminals and owners; admins have no vendor and no counter."""
+    """Staff terminals and owners; admins have no vendor and no counter; a suspended shop's
+    counter is closed (its terminals are signed out, see auth.load_user)."""
+    if current_user.vendor.is_suspended:
+        raise VendorSuspended(current_user.vendor_id)
 
 
 def _page(fragment: str, **context):

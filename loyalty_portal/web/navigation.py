@@ -10,12 +10,13 @@ from ..i18n import SUPPORTED_LOCALES
 from ..models import Role
 
 NAVIGATION = {
-    Role.ADMIN: [("admin.overview", _l("Overview"))],
+    Role.ADMIN: [("admin.overview", _l("Overview")), ("admin_vendors.vendors", _l("Shops"))],
     Role.OWNER: [
         ("vendor.dashboard", _l("Dashboard")),
         ("vendor.program", _l("Program")),
         ("vendor.cards", _l("Cards")),
         ("vendor.staff", _l("Staff")),
+        ("owner_setup.logins", _l("Logins")),
         ("vendor.statistics", _l("Statistics")),
         ("cashier.index", _l("Cashier")),
     ],

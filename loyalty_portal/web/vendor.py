@@ -59,7 +59,10 @@ STATISTICS_DAYS = 84  # twelve whole weeks for the weekly chart; the daily chart
 @bp.before_request
 @roles_required(Role.OWNER)
 def owners_only():
-    """Every screen here is the owner's (a staff terminal gets 403, nobody signed in the login)."""
+    """Every screen here is the owner's (a staff terminal gets 403, nobody signed in the login).
+    An owner whose shop has no program yet creates it first."""
+    if program_service.find_program(current_user.vendor_id) is None:
+        return redirect(url_for("owner_setup.new_program"))
 
 
 def _vendor_id() -> int:

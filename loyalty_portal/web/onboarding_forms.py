@@ -1,0 +1,65 @@
+"""Forms of the shop and login screens (admin's shops, owner's logins and first program). They
+only parse what was typed; the services check the rules, and a refusal that names a field
+(ValidationError, VendorAlreadyExists, UserAlreadyExists) is shown beside that field."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+
+from ..errors import UserAlreadyExists, ValidationError, VendorAlreadyExists
+from ..i18n import SUPPORTED_LOCALES
+from .navigation import LANGUAGE_NAMES
+from .vendor_forms import OwnerForm
+
+# Refusals that belong beside a field of the form that was sent.
+FIELD_ERRORS = (ValidationError, VendorAlreadyExists, UserAlreadyExists)
+EMAIL_INPUT = {"autocomplete": "off", "autocapitalize": "none", "maxlength": 254}
+
+
+def submitted(form: OwnerForm, service_call, *args, **kwargs):
+    """Run a form's one service call; a refusal about a field is shown there and gives None."""
+    try:
+        return service_call(*args, **kwargs)
+    except FIELD_ERRORS as error:
+        form.show_error(error)
+        return None
+
+
+def _languages():
+    return [SelectChoice(code, LANGUAGE_NAMES[code], render_kw={"lang": code})
+            for code in SUPPORTED_LOCALES]
+
+
+class VendorForm(OwnerForm):
+    SERVICE_FIELDS = {"email": "owner_email", "default_locale": "language"}
+
+    name = StringField(_l("Shop name"), render_kw={"maxlength": 200})
+    slug = StringField(_l("Short name in links (a-z, 0-9 and -)"),
+                       render_kw={"maxlength": 80, "autocapitalize": "none"})
+    timezone = StringField(_l("Time zone"), default="Europe/Luxembourg",
+                           render_kw={"maxlength": 64})
+    currency = StringField(_l("Currency (three letters)"), default="EUR",
+                           render_kw={"maxlength": 3})
+    language = SelectField(_l("Language"), choices=_languages(), default="en")
+    owner_email = EmailField(_l("Owner's e-mail address"), render_kw=EMAIL_INPUT)
+    owner_name = StringField(_l("Owner's name"), render_kw={"maxlength": 200})
+
+
+class InviteOwnerForm(OwnerForm):
+    email = EmailField(_l("E-mail address"), render_kw=EMAIL_INPUT)
+    name = StringField(_l("Name"), render_kw={"maxlength": 200})
+    language = SelectField(_l("Language of the e-mail"), choices=_languages(), default="en")
+
+
+class TerminalForm(OwnerForm):
+    name = StringField(_l("Name of the terminal (e.g. Counter 1)"), render_kw={"maxlength": 200})
+    email = EmailField(_l("Login (an e-mail address)"), render_kw=EMAIL_INPUT)
+    password = PasswordField(_l("Password (at least 8 characters)"),
+                             render_kw={"autocomplete": "new-password"})
+
+
+class NewProgramForm(OwnerForm):
+    program_type = RadioField(_l("Kind of program"), default="stamps",
+                              choices=[SelectChoice("stamps", _l("Stamp card")),
+                                       SelectChoice("points", _l("Points"))])
+    name = StringField(_l("Program name"), render_kw={"maxlength": 120})
