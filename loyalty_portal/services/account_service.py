@@ -10,7 +10,7 @@ import hashlib
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
 from ..clock import token_urlsafe, utcnow
@@ -25,7 +25,7 @@ from ..errors import (
 from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Role, User, Vendor
-from . import email_service, vendor_service
+from . import email_service, signed_links, vendor_service
 
 INVITATION = "invitation"
 PASSWORD_RESET = "password-reset"
@@ -34,18 +34,13 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 200
 
 
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"],
-                                  salt=f"loyalty-portal.{purpose}")
-
-
 def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
 
 
 def signed_link_token(user: User, purpose: str) -> str:
     """A token for `purpose` that works until the user's password changes or it expires."""
-    return _serializer(purpose).dumps({"user": user.id, "hash": _fingerprint(user)})
+    return signed_links.serializer(purpose).dumps({"user": user.id, "hash": _fingerprint(user)})
 
 
 def user_for_token(token: str, purpose: str) -> User:
@@ -53,7 +48,7 @@ def user_for_token(token: str, purpose: str) -> User:
     LinkExpired, or LinkAlreadyUsed (the password changed since the link was made)."""
     max_age = current_app.config[_MAX_AGE_SETTING[purpose]]
     try:
-        payload = _serializer(purpose).loads(token or "", max_age=max_age)
+        payload = signed_links.serializer(purpose).loads(token or "", max_age=max_age)
     except SignatureExpired:
         raise LinkExpired() from None
     except BadSignature:

@@ -13,7 +13,7 @@ import hashlib
 from datetime import datetime
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
 from ..clock import token_urlsafe, utcnow
@@ -21,11 +21,9 @@ from ..errors import LinkAlreadyUsed, LinkExpired, LinkInvalid
 from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Customer, LoyaltyCard, LoyaltyProgram
-from . import card_service, email_service, vendor_service
+from . import card_service, email_service, signed_links, vendor_service
 
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="loyalty-portal.card-link")
+CARD_LINK = "card-link"
 
 
 def _fingerprint(card: LoyaltyCard) -> str:
@@ -47,7 +45,7 @@ def request_card_link(vendor_slug: str, email: str, locale: str | None = None) -
     ).first()
     if found is not None:
         card, customer = found
-        token = _serializer().dumps(
+        token = signed_links.serializer(CARD_LINK).dumps(
             {"card": card.id, "token": _fingerprint(card), "issued": utcnow().isoformat()}
         )
         email_service.enqueue(email_service.Email(
@@ -64,7 +62,9 @@ def open_card_link(token: str) -> LoyaltyCard:
     """The card a recovery link was sent for; the link (and every older one) is used up.
     Raises LinkInvalid (tampered, or the card was re-issued since), LinkExpired, LinkAlreadyUsed."""
     try:
-        payload = _serializer().loads(token or "", max_age=current_app.config["CARD_LINK_MAX_AGE"])
+        payload = signed_links.serializer(CARD_LINK).loads(
+            token or "", max_age=current_app.config["CARD_LINK_MAX_AGE"]
+        )
     except SignatureExpired:
         raise LinkExpired() from None
     except BadSignature:

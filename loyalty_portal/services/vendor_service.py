@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from ..clock import utcnow
 from ..errors import (
+    LoyaltyError,
     UserAlreadyExists,
     ValidationError,
     VendorAlreadyExists,
@@ -68,8 +69,12 @@ def open_shop(slug: str, name: str, timezone: str, currency: str, default_locale
     address creates no shop). Raises what create_vendor and account_service.invite_owner raise."""
     from .account_service import _invited_user
 
-    vendor = _new_vendor(slug, name, timezone, currency, default_locale)
-    owner = _invited_user(vendor, owner_email, owner_name, default_locale)
+    try:
+        vendor = _new_vendor(slug, name, timezone, currency, default_locale)
+        owner = _invited_user(vendor, owner_email, owner_name, default_locale)
+    except LoyaltyError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return vendor, owner
 
