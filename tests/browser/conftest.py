@@ -52,14 +52,16 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serve(database_url: str):
-    """The app on `database_url`, served on a free loopback port until the block ends."""
+def serve(database_url: str, **settings):
+    """The app on `database_url` (with `settings` on top of the tests' configuration), served on
+    a free loopback port until the block ends."""
     from loyalty_portal import create_app
     from loyalty_portal.extensions import db
 
     config = _test_config(database_url)
     # Real CSRF: the browser posts the tokens the pages carry (form fields and htmx's header).
     config.update(WTF_CSRF_ENABLED=True, TESTING=False)
+    config.update(settings)
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
