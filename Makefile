@@ -17,6 +17,8 @@ INSTALLED := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address in join links, QR codes and e-mails follows the port `make run` serves on.
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 # Extra pytest arguments for both passes, e.g. make test PYTEST_ARGS="-x -k stamp"
 PYTEST_ARGS ?=
 PYTEST := $(BIN)/python -m pytest -o faulthandler_timeout=600
@@ -58,10 +60,12 @@ compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (i
 
 # ----------------------------------------------------------------------------- everyday
 
-run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000
+run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (PORT=...)
 	$(FLASK) db upgrade
 	$(FLASK) loyalty demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Demo sign-in details: docs/user-journeys.md (password loyalty-demo); e-mails are printed" \
+		"here unless MAIL_SERVER is set (README.md, Configuration)."
+	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED) system-deps compile-translations ## Both passes: SQLite, then PostgreSQL
 	@sqlite=0; postgres=0; \
