@@ -13,9 +13,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..auth import roles_required
+from ..errors import ValidationError
 from ..models import Role
-from ..services import account_service, card_link_service, program_service
+from ..services import account_service, card_link_service, program_service, program_texts
 from .errors import is_htmx
+from .navigation import LANGUAGE_NAMES
 from .onboarding_forms import InviteOwnerForm, NewProgramForm, TerminalForm, submitted
 
 bp = Blueprint("owner_setup", __name__, url_prefix="/vendor")
@@ -134,3 +136,46 @@ def reissue_card(card_id: int):
     if is_htmx():
         return "", 204, {"HX-Redirect": target}
     return redirect(target, 303)
+
+
+# The program's texts per language -------------------------------------------------------------
+
+
+@bp.route("/program/texts", methods=["GET", "POST"], endpoint="program_texts")
+def program_texts_screen():
+    program = program_service.get_program(_vendor_id())
+    status, error = 200, None
+    if request.method == "POST":
+        try:
+            program_texts.update_texts(_vendor_id(), _texts_from(request.form))
+        except ValidationError as refused:
+            error, status = refused, 422
+        else:
+            flash(_("The texts are saved."), "success")
+            return redirect(url_for(".program_texts"), 303)
+    return render_template("vendor/program_texts.html", program=program, languages=LANGUAGES,
+                           fields=TEXT_LABELS, form_values=request.form, error=error), status
+
+
+TEXT_LABELS = {
+    "name": _l("Program name"),
+    "description": _l("Description for customers"),
+    "stamps_reward_description": _l("The reward"),
+    "poster_text": _l("A line for the poster"),
+}
+LANGUAGES = LANGUAGE_NAMES
+
+
+def _texts_from(form) -> dict:
+    """Inputs named `<locale>.<field>` and `<locale>.rewards.<reward id>` as update_texts takes
+    them."""
+    texts: dict = {}
+    for key, value in form.items():
+        locale, _, field = key.partition(".")
+        if locale not in LANGUAGE_NAMES or not field:
+            continue
+        if field.startswith("rewards."):
+            texts.setdefault(locale, {}).setdefault("rewards", {})[field[8:]] = value
+        else:
+            texts.setdefault(locale, {})[field] = value
+    return texts

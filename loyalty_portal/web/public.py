@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..errors import LoyaltyCardAlreadyExists, ValidationError
 from ..extensions import limiter
 from ..i18n import SUPPORTED_LOCALES
-from ..services import card_service, program_service, transaction_service
+from ..services import card_service, program_service, program_texts, transaction_service
 from .navigation import LANGUAGE_NAMES
 
 bp = Blueprint("public", __name__)
@@ -45,7 +45,8 @@ def _enrol_limit() -> str:
 @bp.route("/join/<vendor_slug>", methods=["GET", "POST"])
 @limiter.limit(_enrol_limit, methods=["POST"])
 def join(vendor_slug: str):
-    program = program_service.get_public_program(vendor_slug)
+    program = program_texts.localized(program_service.get_public_program(vendor_slug),
+                                      str(get_locale()))
     form = JoinForm()
     if not form.is_submitted():
         form.locale.data = str(get_locale())
@@ -75,7 +76,7 @@ def card(public_token: str):
     return render_template(
         "public/card.html",
         card=found,
-        program=found.program,
+        program=program_texts.localized(found.program, str(get_locale())),
         qr_code=_qr_svg(found.public_token),
         wallet=card_service.wallet_links(public_token),
         history=transaction_service.card_history(found.id, limit=HISTORY_ROWS),

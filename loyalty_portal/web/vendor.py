@@ -32,6 +32,7 @@ from ..services import (
     export_service,
     pin_service,
     program_service,
+    program_texts,
     statistics_service,
     transaction_service,
 )
@@ -361,7 +362,8 @@ def _join_url() -> str:
 
 @bp.get("/poster")
 def poster():
-    return _page("poster", program=program_service.get_program(_vendor_id()), join_url=_join_url())
+    program = program_texts.localized(program_service.get_program(_vendor_id()), str(get_locale()))
+    return _page("poster", program=program, join_url=_join_url())
 
 
 @bp.get("/poster/qr.svg")

@@ -1,4 +1,5 @@
-"""Onboarding: suspended vendors, invited users (no password yet), card-link recovery.
+"""Onboarding: suspended vendors, invited users (no password yet), card-link recovery, program
+texts per language.
 
 Revision ID: 0007_onboarding
 Revises: 0001
@@ -28,8 +29,14 @@ def upgrade():
     with op.batch_alter_table('loyalty_cards', schema=None) as batch_op:
         batch_op.add_column(sa.Column('link_recovered_at', sa.DateTime(timezone=True), nullable=True))
 
+    with op.batch_alter_table('loyalty_programs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('translations', sa.JSON(), nullable=True))
+
 
 def downgrade():
+    with op.batch_alter_table('loyalty_programs', schema=None) as batch_op:
+        batch_op.drop_column('translations')
+
     with op.batch_alter_table('loyalty_cards', schema=None) as batch_op:
         batch_op.drop_column('link_recovered_at')
 
