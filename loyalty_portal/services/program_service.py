@@ -3,6 +3,7 @@
 Statistics live in statistics_service, the setup screen's card preview in card_look."""
 
 import re
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -105,8 +106,10 @@ def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
             raise ValidationError(
                 _l("Each reward needs an id, a name and a points cost."), field=field
             )
-        reward_id = str(reward.get("id", "")).strip().lower()
         name = str(reward.get("name", "")).strip()
+        # An owner need not invent ids: an empty one is made from the name ("Pain au chocolat"
+        # → "pain-au-chocolat", "-2" when taken).
+        reward_id = str(reward.get("id", "")).strip().lower() or reward_id_from_name(name, seen)
         cost = reward.get("points_cost")
         active = reward.get("active", True)
         if not REWARD_ID_PATTERN.match(reward_id) or reward_id in seen:
@@ -122,6 +125,16 @@ def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
         seen.add(reward_id)
         clean.append({"id": reward_id, "name": name, "points_cost": cost, "active": bool(active)})
     return clean
+
+
+def reward_id_from_name(name: str, taken: set[str]) -> str:
+    """A short id for a reward from its name: ASCII letters and digits joined by dashes."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:56] or "reward"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
 
 
 def get_program(vendor_id: int) -> LoyaltyProgram:

@@ -48,7 +48,8 @@ class OwnerForm(FlaskForm):
 class RewardForm(Form):
     """One row of a points program's rewards catalogue."""
 
-    reward_id = StringField(_l("Short id"), render_kw={"maxlength": 64, "autocapitalize": "none"})
+    reward_id = StringField(_l("Short id (made from the name when left empty)"),
+                            render_kw={"maxlength": 64, "autocapitalize": "none"})
     name = StringField(_l("Reward"), render_kw={"maxlength": 200})
     points_cost = IntegerField(_l("Points"), widget=NumberInput(min=1))
     active = BooleanField(_l("Offered"), default=True)

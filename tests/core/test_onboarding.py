@@ -215,3 +215,15 @@ def test_an_owner_creates_the_one_program(db):
         program_service.create_program(vendor.id, "points", "Points")
     assert (refused.value.error_code, refused.value.status) == (
         "LOYALTY_PROGRAM_ALREADY_EXISTS", 409)
+
+
+def test_reward_ids_are_made_from_the_names_when_left_empty(db):
+    program = make_program(make_vendor(), "points", points_rewards=[])
+    saved = program_service.update_program(program.vendor_id, points_rewards=[
+        {"id": "", "name": "Pain au chocolat", "points_cost": 10},
+        {"name": "Pain au chocolat", "points_cost": 20},
+        {"id": "cafe", "name": "Café", "points_cost": 5},
+        {"name": "!!!", "points_cost": 5},
+    ])
+    assert [r["id"] for r in saved.points_rewards] == [
+        "pain-au-chocolat", "pain-au-chocolat-2", "cafe", "reward"]
