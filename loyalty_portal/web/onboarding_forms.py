@@ -63,3 +63,25 @@ class NewProgramForm(OwnerForm):
                               choices=[SelectChoice("stamps", _l("Stamp card")),
                                        SelectChoice("points", _l("Points"))])
     name = StringField(_l("Program name"), render_kw={"maxlength": 120})
+
+
+def invalid_fields(form) -> list[dict]:
+    """Every error of a form, in the order of its fields (rows of a FieldList included), as
+    {"id", "label", "message"} for the error summary; form-wide errors have no id."""
+    problems = [{"id": None, "label": "", "message": str(message)}
+                for message in getattr(form, "form_errors", [])]
+
+    def visit(fields):
+        for field in fields:
+            if hasattr(field, "entries"):  # FieldList
+                for entry in field.entries:
+                    visit(entry.form if hasattr(entry, "form") else [entry])
+            elif hasattr(field, "form") and field.type == "FormField":
+                visit(field.form)
+            else:
+                problems.extend({"id": field.id, "label": str(field.label.text),
+                                 "message": str(message)}
+                                for message in field.errors if isinstance(message, str))
+
+    visit(form)
+    return problems

@@ -18,7 +18,13 @@ from ..models import Role
 from ..services import account_service, card_link_service, program_service, program_texts
 from .errors import is_htmx
 from .navigation import LANGUAGE_NAMES
-from .onboarding_forms import InviteOwnerForm, NewProgramForm, TerminalForm, submitted
+from .onboarding_forms import (
+    InviteOwnerForm,
+    NewProgramForm,
+    TerminalForm,
+    invalid_fields,
+    submitted,
+)
 
 bp = Blueprint("owner_setup", __name__, url_prefix="/vendor")
 
@@ -31,6 +37,9 @@ def owners_only():
 
 def _vendor_id() -> int:
     return current_user.vendor_id
+
+
+bp.add_app_template_global(invalid_fields)
 
 
 @bp.app_template_global()

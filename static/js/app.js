@@ -15,6 +15,14 @@
     ];
   }
 
+  /* A refused save shows an error summary at the top: move there (scrolls, and is read out). */
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+    }
+  });
+
   /* Every htmx request carries the CSRF token from <meta name="csrf-token"> as X-CSRFToken. */
   document.addEventListener("htmx:configRequest", function (event) {
     var meta = document.querySelector('meta[name="csrf-token"]');

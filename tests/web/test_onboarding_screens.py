@@ -378,3 +378,22 @@ def test_a_suspended_shops_counter_is_closed(client, app, card, locale):
                               "work.") in text(closed)
     assert owner_client.get("/vendor/cards").status_code == 200  # data stays readable
     assert client.get("/join/cafe").status_code == 409
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_a_refused_save_has_an_error_summary_linking_to_the_field(admin, client, locale):
+    choose_language(admin, locale)
+    body = text(admin.post("/admin/vendors/", data=NEW_SHOP | {"slug": "Not a slug"}))
+    assert translated(locale, "Please correct the following:") in body
+    summary = body.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert 'href="#slug"' in summary
+    assert translated(locale, "Use lower-case letters, digits and dashes.") in summary
+
+
+def test_the_program_page_summarises_its_errors(client, db):
+    program = make_program(make_vendor())
+    sign_in(client, make_user(Role.OWNER, program.vendor))
+    body = text(client.post("/vendor/program", data={"program_type": "stamps", "name": "",
+                                                     "stamps_target": "5"}))
+    summary = body.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert 'href="#name"' in summary
