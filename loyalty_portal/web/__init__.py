@@ -24,6 +24,7 @@ def register_web(app: Flask) -> None:
         auth,
         card_links,
         cashier,
+        customer_data,
         owner_setup,
         public,
         vendor,
@@ -32,8 +33,8 @@ def register_web(app: Flask) -> None:
     from .formatting import register_formatting
     from .navigation import register_navigation
 
-    for module in (auth, accounts, cashier, public, card_links, vendor, owner_setup, admin,
-                   admin_vendors):
+    for module in (auth, accounts, cashier, public, card_links, vendor, owner_setup,
+                   customer_data, admin, admin_vendors):
         app.register_blueprint(module.bp)
     register_formatting(app)
     register_navigation(app)

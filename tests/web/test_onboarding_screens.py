@@ -397,3 +397,40 @@ def test_the_program_page_summarises_its_errors(client, db):
                                                      "stamps_target": "5"}))
     summary = body.split("data-error-summary", 1)[1].split("</div>", 1)[0]
     assert 'href="#name"' in summary
+
+
+# A customer's data from the card page -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_owner_exports_then_erases_a_customer_after_confirming(client, card, locale):
+    sign_in(client, make_user(Role.OWNER, card.program.vendor))
+    choose_language(client, locale)
+    page = text(client.get(f"/vendor/cards/{card.id}"))
+    assert translated(locale, "Download the customer's data (JSON)") in page
+
+    export = client.get(f"/vendor/customers/{card.customer_id}/export.json")
+    assert export.mimetype == "application/json"
+    assert export.get_json()["customer"]["email"] == "marie@example.com"
+    assert export.get_json()["cards"][0]["card"]["card_number"] == card.card_number
+
+    confirm = client.get(f"/vendor/customers/{card.customer_id}/erase?card_id={card.id}")
+    assert translated(locale, "Yes, erase the personal data") in text(confirm)
+    assert client.post(f"/vendor/customers/{card.customer_id}/erase",
+                       data={"card_id": str(card.id)}).status_code == 200  # no confirmation
+    _db.session.refresh(card.customer)
+    assert card.customer.erased_at is None
+
+    done = client.post(f"/vendor/customers/{card.customer_id}/erase",
+                       data={"card_id": str(card.id), "confirm": "yes"})
+    assert done.headers["Location"] == f"/vendor/cards/{card.id}"
+    after = text(client.get(done.headers["Location"]))
+    assert translated(locale, "The customer's personal data is erased; the card and its history "
+                              "stay.") in after
+    assert "marie@example.com" not in after
+
+
+def test_another_shops_customer_is_not_found(client, card):
+    sign_in(client, make_user(Role.OWNER))
+    assert client.get(f"/vendor/customers/{card.customer_id}/export.json").status_code in (302,
+                                                                                          404)
