@@ -114,3 +114,26 @@ def test_from_an_empty_database_to_the_first_stamp_using_only_the_screens(
     expect(phone.locator("main")).to_contain_text("0 of 10 stamps")
     phone.reload()
     expect(phone.locator("main")).to_contain_text("1 of 10 stamps")
+
+
+def test_the_program_page_shows_only_the_section_of_the_chosen_kind(page, live_server, shop):
+    sign_in(page, live_server, shop.owner_email)
+    page.goto(f"{live_server.url}/vendor/program")
+    stamps_target = page.get_by_label("Stamps for a reward")
+    points_rate = page.get_by_label("Points per unit of currency spent")
+    expect(stamps_target).to_be_visible()
+    expect(points_rate).to_be_hidden()
+    page.get_by_label("Points", exact=True).check()
+    expect(points_rate).to_be_visible()
+    expect(stamps_target).to_be_hidden()
+
+
+def test_a_refused_save_moves_to_the_error_summary(page, live_server, shop):
+    sign_in(page, live_server, shop.owner_email)
+    page.goto(f"{live_server.url}/vendor/program")
+    page.get_by_label("Program name").fill("")
+    page.get_by_role("button", name="Save the program").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"#name$"))
