@@ -310,19 +310,24 @@ def statistics():
 def export():
     """The export form; with both dates, the CSV file itself."""
     form = ExportForm(request.args)
-    if not request.args:
-        return _page("export", form=form)
+    vendor = current_user.vendor
+    presets = export_service.preset_ranges(vendor, utcnow().astimezone(vendor.zone).date())
+    if not request.args or set(request.args) == {"flavour"}:
+        return _page("export", form=form, presets=presets)
     for field in (form.date_from, form.date_to):
         if field.data is None:
             field.errors = [_("Enter a date.")]
     if form.date_from.data and form.date_to.data:
+        # A link without `flavour` (older bookmarks, scripts) gets the plain CSV it always had.
+        flavour = request.args.get("flavour")
+        flavour = flavour if flavour in ("excel", "plain") else "plain"
         csv_text = _submitted(form, export_service.transactions_csv, _vendor_id(),
-                              form.date_from.data, form.date_to.data)
+                              form.date_from.data, form.date_to.data, flavour, str(get_locale()))
         if csv_text is not None:
             filename = f"transactions-{form.date_from.data}-{form.date_to.data}.csv"
             return Response(csv_text, mimetype="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-    return _page("export", status=422, form=form)
+    return _page("export", status=422, form=form, presets=presets)
 
 
 # API keys -----------------------------------------------------------------------------------------

@@ -179,3 +179,7 @@ class ExportForm(OwnerForm):
 
     date_from = DateField(_l("From"))
     date_to = DateField(_l("To (inclusive)"))
+    flavour = RadioField(_l("File for"), default="excel", choices=[
+        SelectChoice("excel", _l("Excel and other spreadsheets (semicolons, local dates)")),
+        SelectChoice("plain", _l("Other programs (plain CSV: commas, ISO dates)")),
+    ])
