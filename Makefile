@@ -14,6 +14,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# What running needs only (make run); the test toolchain comes with INSTALLED (make test, install).
+RUN_INSTALLED := $(VENV)/.installed-run
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -38,29 +40,34 @@ help: ## List the targets
 
 venv install: $(INSTALLED) ## Create .venv and install the app with its dev tools
 
-$(INSTALLED): pyproject.toml
+$(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 (python3.11 or python3) is required" >&2; exit 1; }
-	@if [ ! -x $(BIN)/python ]; then \
-		echo "Creating $(VENV) with $(PYTHON)"; \
-		$(PYTHON) -m venv $(VENV) || { \
-			rm -rf $(VENV); \
-			PYTHON=$(PYTHON) scripts/install-system-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); \
-		}; \
-	fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV) || { \
+		rm -rf $(VENV); \
+		PYTHON=$(PYTHON) scripts/install-system-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); \
+	}
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
+	@touch $@ $(RUN_INSTALLED)
+
+$(RUN_INSTALLED): pyproject.toml | $(BIN)/python
+	@# The full install (INSTALLED) has everything running needs: reuse it when it is current.
+	@if [ ! $(INSTALLED) -nt pyproject.toml ]; then $(BIN)/python -m pip install -e .; fi
 	@touch $@
 
 system-deps: ## Install PostgreSQL server binaries and Chromium if missing (apt-get)
 	@scripts/install-system-deps.sh postgresql chromium
 
-compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
+compile-translations: $(RUN_INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
 	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
 		$(BIN)/pybabel compile -d translations --statistics; \
 	fi
 
 # ----------------------------------------------------------------------------- everyday
 
-run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (PORT=...)
+run: $(RUN_INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (PORT=...)
 	$(FLASK) db upgrade
 	$(FLASK) loyalty demo --if-empty
 	@echo "Demo sign-in details: docs/user-journeys.md (password loyalty-demo); e-mails are printed" \
