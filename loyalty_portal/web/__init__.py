@@ -25,6 +25,7 @@ def register_web(app: Flask) -> None:
         card_links,
         cashier,
         customer_data,
+        owner_reports,
         owner_setup,
         public,
         vendor,
@@ -34,7 +35,7 @@ def register_web(app: Flask) -> None:
     from .navigation import register_navigation
 
     for module in (auth, accounts, cashier, public, card_links, vendor, owner_setup,
-                   customer_data, admin, admin_vendors):
+                   owner_reports, customer_data, admin, admin_vendors):
         app.register_blueprint(module.bp)
     register_formatting(app)
     register_navigation(app)
