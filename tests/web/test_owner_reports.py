@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from loyalty_portal.services import program_service, stamp_service, staff_statistics
+from loyalty_portal.services import program_service, staff_statistics, stamp_service
 from loyalty_portal.services.ledger import Actor
 from tests.factories import make_card, make_pin
 from tests.web.screen_helpers import LANGUAGES, choose_language, text, translated
