@@ -54,6 +54,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .http_errors import register_error_handlers
 
     csrf.init_app(app)
+    from .wtforms_i18n import install as install_wtforms_messages
+
+    install_wtforms_messages()
     limiter.init_app(app)
     mail.init_app(app)
     register_cli(app)
