@@ -107,3 +107,19 @@ def register_onboarding_commands(group: click.Group) -> None:
         vendor = vendor_service.get_vendor_by_slug(vendor_slug)
         vendor_service.set_vendor_suspended(vendor.id, False)
         click.echo(f"Vendor {vendor.slug} works again.")
+
+
+def register_alert_command(group: click.Group) -> None:
+    @group.command("send-activity-alerts")
+    @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="The day to look at (default: yesterday, UTC).")
+    def send_activity_alerts(day):
+        """E-mail owners about staff members or cards far above their usual activity (run daily)."""
+        from datetime import timedelta
+
+        from .clock import utcnow
+        from .services import activity_alerts
+
+        chosen = day.date() if day else utcnow().date() - timedelta(days=1)
+        count = activity_alerts.send_activity_alerts(chosen)
+        click.echo(f"{count} alert e-mail(s) for {chosen.isoformat()}.")

@@ -27,6 +27,7 @@ SUBJECTS = {
     "invitation": _l("Your login for %(shop)s on Loyalty Portal"),
     "password_reset": _l("Choose a new password for Loyalty Portal"),
     "card_link": _l("Your loyalty card at %(shop)s"),
+    "activity_alert": _l("Unusual activity at %(shop)s on %(day)s"),
 }
 _PENDING_KEY = "loyalty_pending_emails"
 

@@ -1,0 +1,45 @@
+"""The owner's daily alert e-mail: a staff member or a card far above its usual activity."""
+
+from datetime import timedelta
+
+from loyalty_portal.models import Role
+from loyalty_portal.services import activity_alerts, program_service, stamp_service
+from loyalty_portal.services.ledger import Actor
+from tests.factories import make_card, make_pin, make_program, make_user
+
+
+def test_a_busy_staff_member_and_card_are_reported_to_the_owners(db, frozen_time, smtp_server,
+                                                                 runner):
+    program = make_program(name="Coffee card")
+    program_service.update_program(program.vendor_id, cooldown_minutes=0, max_daily_stamps=100)
+    make_user(Role.OWNER, program.vendor, "owner@shop.test").locale = "fr"
+    anna = make_pin(program.vendor, "Anna", "1234")
+    cards = [make_card(program) for _ in range(4)]
+    for n in range(20):  # Monday: 20 stamps by Anna, 5 on each card
+        stamp_service.add_stamp(program.vendor_id, cards[n % 4].id,
+                                actor=Actor(staff_pin_id=anna.id, pin="1234"))
+    monday = frozen_time.now.date()
+
+    unusual = activity_alerts.unusual_activity(program.vendor, monday)
+    assert {(u.kind, u.label, u.count) for u in unusual} == {("staff", "Anna", 20)} | {
+        ("card", card.card_number, 5) for card in cards}
+    assert activity_alerts.unusual_activity(program.vendor, monday - timedelta(days=1)) == []
+
+    frozen_time.advance(days=1)
+    result = runner.invoke(args=["loyalty", "send-activity-alerts"])
+    assert result.exit_code == 0 and "1 alert e-mail(s) for 2026-03-02" in result.output
+    [message] = smtp_server.messages_to("owner@shop.test")
+    assert message["Content-Language"] == "fr"
+    text, html = smtp_server.bodies(message)
+    assert "Anna" in text and "20" in text and cards[0].card_number in text
+    assert "/vendor/reports/?date_from=2026-03-02&date_to=2026-03-02" in text
+
+
+def test_a_usual_day_sends_nothing(db, frozen_time, smtp_server):
+    program = make_program()
+    make_user(Role.OWNER, program.vendor)
+    anna = make_pin(program.vendor, "Anna", "1234")
+    stamp_service.add_stamp(program.vendor_id, make_card(program).id,
+                            actor=Actor(staff_pin_id=anna.id, pin="1234"))
+    assert activity_alerts.send_activity_alerts(frozen_time.now.date()) == 0
+    assert smtp_server.messages == []
