@@ -51,6 +51,7 @@ def seed_demo(history_days: int = 21) -> list[str]:
         stamps_reward_description="A free coffee of your choice",
         description="Collect 10 stamps, the 11th coffee is on us.",
         card_background_color="#5B3A29",
+        max_stamps_per_purchase=4,
     )
     bakery = _vendor(
         "boulangerie-schmit",
@@ -60,6 +61,8 @@ def seed_demo(history_days: int = 21) -> list[str]:
         points_per_currency_unit=1,
         description="1 point for every euro spent.",
         card_background_color="#1F3A5F",
+        max_purchase_amount_cents=30_000,
+        confirm_purchase_above_cents=5_000,
         points_rewards=[
             {"id": "croissant", "name": "A croissant", "points_cost": 20, "active": True},
             {"id": "baguette", "name": "A baguette", "points_cost": 30, "active": True},

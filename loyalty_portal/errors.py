@@ -251,6 +251,60 @@ class DailyStampLimit(LoyaltyError):
         return self._seconds_left
 
 
+class PurchaseAmountTooLarge(LoyaltyError):
+    error_code = "PURCHASE_AMOUNT_TOO_LARGE"
+    status = 422
+    message_template = _l("This amount is above the largest purchase the program accepts.")
+
+    def __init__(self, purchase_amount_cents: int, max_purchase_amount_cents: int):
+        super().__init__(
+            {
+                "field": "purchase_amount_cents",
+                "purchase_amount_cents": purchase_amount_cents,
+                "max_purchase_amount_cents": max_purchase_amount_cents,
+            }
+        )
+
+
+class LargePurchaseNotConfirmed(LoyaltyError):
+    error_code = "LARGE_PURCHASE_NOT_CONFIRMED"
+    status = 422
+    message_template = _l("This is a large amount: confirm the %(points)s points first.")
+
+    def __init__(self, purchase_amount_cents: int, points: int, threshold_cents: int):
+        super().__init__(
+            {
+                "purchase_amount_cents": purchase_amount_cents,
+                "points": points,
+                "confirm_purchase_above_cents": threshold_cents,
+            },
+            points=points,
+        )
+
+
+class DailyPointsLimit(LoyaltyError):
+    error_code = "DAILY_POINTS_LIMIT"
+    status = 429
+    message_template = _l("This card would pass its limit of %(limit)s points today.")
+
+    def __init__(
+        self, max_daily_points: int, points_today: int, resets_at: datetime, now: datetime
+    ):
+        super().__init__(
+            {
+                "max_daily_points": max_daily_points,
+                "points_today": points_today,
+                "resets_at": _iso(resets_at),
+            },
+            limit=max_daily_points,
+        )
+        self._seconds_left = max(1, int((resets_at - now).total_seconds() + 0.999))
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return self._seconds_left
+
+
 # Redemption -------------------------------------------------------------------------------------
 
 
@@ -317,6 +371,22 @@ class TransactionAlreadyVoided(ConflictError):
 
     def __init__(self, transaction_id: int):
         super().__init__({"transaction_id": transaction_id})
+
+
+class UndoNotAllowed(ConflictError):
+    """A cashier's undo at the counter that only the owner may do now (a void)."""
+
+    error_code = "UNDO_NOT_ALLOWED"
+    _MESSAGES = {
+        "window_passed": _l("Too late to undo here: the owner can void it."),
+        "not_last": _l("Only the last action on a card can be undone here."),
+        "not_yours": _l("Only the staff member who did it can undo it."),
+        "nothing": _l("There is nothing to undo on this card."),
+    }
+
+    def __init__(self, card_id: int, reason: str, transaction_id: int | None = None):
+        super().__init__({"card_id": card_id, "transaction_id": transaction_id, "reason": reason})
+        self.message_template = self._MESSAGES[reason]
 
 
 class IdempotencyKeyReused(ConflictError):

@@ -202,6 +202,7 @@ def earn_points(body, card_id, idempotency_key=None):
             card_id,
             body["purchase_amount_cents"],
             actor=_pin_actor(body),
+            large_amount_confirmed=body["large_amount_confirmed"],
             idempotency_key=idempotency_key,
         )
     )

@@ -32,6 +32,9 @@ class LoyaltyProgram(db.Model):
         CheckConstraint("max_daily_stamps >= 1", name="daily_limit_positive"),
         CheckConstraint("pin_max_failed_attempts >= 1", name="pin_attempts_positive"),
         CheckConstraint("pin_lockout_minutes >= 1", name="pin_lockout_positive"),
+        CheckConstraint("max_stamps_per_purchase >= 1", name="stamps_per_purchase_positive"),
+        CheckConstraint("max_purchase_amount_cents >= 1", name="max_purchase_amount_positive"),
+        CheckConstraint("counter_undo_minutes >= 0", name="counter_undo_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +60,15 @@ class LoyaltyProgram(db.Model):
     max_daily_stamps: Mapped[int] = mapped_column(default=5)
     pin_max_failed_attempts: Mapped[int] = mapped_column(default=5)
     pin_lockout_minutes: Mapped[int] = mapped_column(default=30)
+    # The counter's limits (issue 15): stamps one purchase may earn; the largest amount a cashier
+    # may enter, an optional cap on points a card earns per day, and the amount above which the
+    # cashier confirms the points a second time (None: no cap, no second confirmation).
+    max_stamps_per_purchase: Mapped[int] = mapped_column(default=5)
+    max_purchase_amount_cents: Mapped[int] = mapped_column(default=100_000)
+    max_daily_points: Mapped[int | None]
+    confirm_purchase_above_cents: Mapped[int | None]
+    # How long a cashier may undo their own last action on a card (0: only the owner voids).
+    counter_undo_minutes: Mapped[int] = mapped_column(default=5)
 
     card_background_color: Mapped[str] = mapped_column(String(7), default="#1F3A5F")
     card_text_color: Mapped[str] = mapped_column(String(7), default="#FFFFFF")

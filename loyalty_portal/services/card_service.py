@@ -1,5 +1,6 @@
 """Cards: enrolling customers and finding their cards."""
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -198,6 +199,19 @@ def get_card_by_public_token(public_token: str) -> LoyaltyCard:
     if card is None:
         raise LoyaltyCardNotFound()
     return card
+
+
+def card_change_tag(card: LoyaltyCard) -> str:
+    """A tag that changes whenever what the customer's card page shows changes (balances, a new
+    ledger row, the card blocked): the ETag of the live card page. Every balance change bumps
+    `updated_at` in the same statement as the ledger row."""
+    # Built from what the card row has today; the outbox's per-card change_tag column (issue 11)
+    # replaces it here, in this one function, once it exists.
+    state = (
+        f"{card.id}:{card.updated_at.isoformat()}:{card.stamp_count}:{card.points_balance}:"
+        f"{card.is_active}:{card.program.updated_at.isoformat()}"
+    )
+    return hashlib.sha256(state.encode()).hexdigest()[:32]
 
 
 def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:

@@ -86,7 +86,9 @@ READ_PROGRAM = _statement(
     SELECT p.id, p.vendor_id, p.program_type, p.is_active, p.stamps_target,
            p.stamps_reward_description, p.points_per_currency_unit, p.points_rewards,
            p.require_staff_pin, p.cooldown_minutes, p.max_daily_stamps,
-           p.pin_max_failed_attempts, p.pin_lockout_minutes, v.timezone,
+           p.pin_max_failed_attempts, p.pin_lockout_minutes, p.max_stamps_per_purchase,
+           p.max_purchase_amount_cents, p.max_daily_points, p.confirm_purchase_above_cents,
+           p.counter_undo_minutes, v.timezone,
            s.id AS pin_id, s.pin_hash, s.failed_attempts, s.locked_until,
            s.is_active AS pin_is_active, t.id AS replay_transaction_id
     FROM loyalty_programs p
@@ -116,6 +118,8 @@ LOCK_CARD = _statement(
     postgres=_LOCK_CARD + " FOR UPDATE",
     types={"last_stamp_at": UTCDateTime, "is_active": Boolean},
 )
+# The same read without a lock: what the cashier's screen shows before a PIN is asked.
+READ_CARD = _statement(_LOCK_CARD, types={"last_stamp_at": UTCDateTime, "is_active": Boolean})
 
 # Read in a statement of its own, after the lock is held: PostgreSQL re-reads a row it waited for,
 # but the subqueries of that same statement would still see the snapshot from before the wait
@@ -125,11 +129,14 @@ CARD_CONTEXT = _statement(
     SELECT (SELECT COALESCE(SUM(t.stamps_delta), 0) FROM loyalty_transactions t
              WHERE t.card_id = :card_id AND t.transaction_type = :stamp_earned
                AND t.created_at >= :day_start) AS stamps_today,
+           (SELECT COALESCE(SUM(t.points_delta), 0) FROM loyalty_transactions t
+             WHERE t.card_id = :card_id AND t.transaction_type = :points_earned
+               AND t.created_at >= :day_start) AS points_today,
            (SELECT r.id FROM loyalty_transactions r
              WHERE r.program_id = :program_id AND r.idempotency_key = :idempotency_key
            ) AS replay_transaction_id
     """,
-    types={":day_start": UTCDateTime, "stamps_today": Integer},
+    types={":day_start": UTCDateTime, "stamps_today": Integer, "points_today": Integer},
 )
 
 _LEDGER_COLUMNS = (

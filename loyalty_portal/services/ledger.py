@@ -65,6 +65,11 @@ class ProgramRules:
     max_daily_stamps: int
     pin_policy: pin_service.LockoutPolicy
     timezone: str
+    max_stamps_per_purchase: int = 10
+    max_purchase_amount_cents: int = 10_000_000
+    max_daily_points: int | None = None
+    confirm_purchase_above_cents: int | None = None
+    counter_undo_minutes: int = 0
 
     def find_reward(self, reward_id: str) -> dict[str, Any] | None:
         return next(
@@ -87,6 +92,7 @@ class LockedCard:
     last_stamp_at: datetime | None
     is_active: bool
     stamps_today: int
+    points_today: int = 0
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,72 @@ def _rules_from(row: HotRow) -> ProgramRules:
         max_daily_stamps=row.max_daily_stamps,
         pin_policy=pin_service.LockoutPolicy(row.pin_max_failed_attempts, row.pin_lockout_minutes),
         timezone=row.timezone,
+        max_stamps_per_purchase=row.max_stamps_per_purchase,
+        max_purchase_amount_cents=row.max_purchase_amount_cents,
+        max_daily_points=row.max_daily_points,
+        confirm_purchase_above_cents=row.confirm_purchase_above_cents,
+        counter_undo_minutes=row.counter_undo_minutes,
+    )
+
+
+def rules_of(program) -> ProgramRules:
+    """The same rules read from a loaded program (screens that check before they ask a PIN)."""
+    return ProgramRules(
+        id=program.id,
+        vendor_id=program.vendor_id,
+        program_type=str(program.program_type),
+        is_active=program.is_active,
+        stamps_target=program.stamps_target,
+        stamps_reward_description=program.stamps_reward_description,
+        points_per_currency_unit=program.points_per_currency_unit,
+        points_rewards=program.points_rewards or [],
+        require_staff_pin=program.require_staff_pin,
+        cooldown_minutes=program.cooldown_minutes,
+        max_daily_stamps=program.max_daily_stamps,
+        pin_policy=pin_service.LockoutPolicy(
+            program.pin_max_failed_attempts, program.pin_lockout_minutes
+        ),
+        timezone=program.vendor.timezone,
+        max_stamps_per_purchase=program.max_stamps_per_purchase,
+        max_purchase_amount_cents=program.max_purchase_amount_cents,
+        max_daily_points=program.max_daily_points,
+        confirm_purchase_above_cents=program.confirm_purchase_above_cents,
+        counter_undo_minutes=program.counter_undo_minutes,
+    )
+
+
+def card_state(rules: ProgramRules, card_id: int, now: datetime) -> LockedCard:
+    """A card as the rules see it, read without a lock: what the cashier's screen shows before
+    anyone types a PIN. The operation itself decides again under the lock."""
+    params = _card_params(rules, card_id, local_day_bounds(now, rules.timezone)[0], None)
+    row = hot_path_sql.first(hot_path_sql.READ_CARD, params)
+    if row is None:
+        raise LoyaltyCardNotFound(card_id)
+    return _locked_card(row, hot_path_sql.first(hot_path_sql.CARD_CONTEXT, params))
+
+
+def _card_params(
+    rules: ProgramRules, card_id: int, day_start: datetime, idempotency_key: str | None
+) -> dict[str, Any]:
+    return {
+        "card_id": card_id,
+        "program_id": rules.id,
+        "day_start": day_start,
+        "stamp_earned": TransactionType.STAMP_EARNED.value,
+        "points_earned": TransactionType.POINTS_EARNED.value,
+        "idempotency_key": idempotency_key,
+    }
+
+
+def _locked_card(row: HotRow, context: HotRow) -> LockedCard:
+    return LockedCard(
+        id=row.id,
+        stamp_count=row.stamp_count,
+        points_balance=row.points_balance,
+        last_stamp_at=as_utc(row.last_stamp_at),
+        is_active=row.is_active,
+        stamps_today=context.stamps_today,
+        points_today=context.points_today,
     )
 
 
@@ -183,27 +255,13 @@ def _pin_record_from(row: HotRow) -> pin_service.PinRecord | None:
 def _lock_card(
     rules: ProgramRules, card_id: int, day_start: datetime, idempotency_key: str | None
 ) -> tuple[LockedCard, int | None]:
-    """The card under its row lock, with today's stamps and an earlier use of the key."""
-    params = {
-        "card_id": card_id,
-        "program_id": rules.id,
-        "day_start": day_start,
-        "stamp_earned": TransactionType.STAMP_EARNED.value,
-        "idempotency_key": idempotency_key,
-    }
+    """The card under its row lock, with today's stamps and points and an earlier use of the key."""
+    params = _card_params(rules, card_id, day_start, idempotency_key)
     row = hot_path_sql.first(hot_path_sql.LOCK_CARD, params)
     if row is None:
         raise LoyaltyCardNotFound(card_id)
     context = hot_path_sql.first(hot_path_sql.CARD_CONTEXT, params)
-    card = LockedCard(
-        id=row.id,
-        stamp_count=row.stamp_count,
-        points_balance=row.points_balance,
-        last_stamp_at=as_utc(row.last_stamp_at),
-        is_active=row.is_active,
-        stamps_today=context.stamps_today,
-    )
-    return card, context.replay_transaction_id
+    return _locked_card(row, context), context.replay_transaction_id
 
 
 def _write(
@@ -292,7 +350,7 @@ def apply_change(
     idempotency_key: str | None = None,
     requires_staff_pin: bool = True,
     requires_active: bool = True,
-    counts_stamps_today: bool = False,
+    counts_today: bool = False,
     check_program: Callable[[ProgramRules], None] | None = None,
     request_fields: dict[str, Any] | None = None,
 ) -> BalanceChange:
@@ -332,8 +390,9 @@ def apply_change(
             staff_pin_id = None  # an unknown PIN id is not recorded when no PIN is required
 
         now = utcnow()
-        # Operations that do not count today's stamps sum an empty range (the index makes it free).
-        day_start = local_day_bounds(now, rules.timezone)[0] if counts_stamps_today else now
+        # Operations that do not count today's stamps or points sum an empty range (the index
+        # makes it free).
+        day_start = local_day_bounds(now, rules.timezone)[0] if counts_today else now
         card, earlier = _lock_card(rules, card_id, day_start, idempotency_key)
         if earlier is not None:  # the same retry won the lock first
             return _replay(earlier, expected, idempotency_key, rules.stamps_target)

@@ -4,9 +4,25 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from ..errors import InsufficientPoints, InvalidReward, ValidationError, WrongProgramType
+from ..errors import (
+    DailyPointsLimit,
+    InsufficientPoints,
+    InvalidReward,
+    LargePurchaseNotConfirmed,
+    PurchaseAmountTooLarge,
+    ValidationError,
+    WrongProgramType,
+)
 from ..models import ProgramType, TransactionType
-from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
+from .ledger import (
+    Actor,
+    BalanceChange,
+    Change,
+    LockedCard,
+    ProgramRules,
+    apply_change,
+    local_day_bounds,
+)
 
 # A single purchase above this is a typing mistake, not a sale at a café (100 000.00 in cents).
 MAX_PURCHASE_AMOUNT_CENTS = 10_000_000
@@ -24,19 +40,56 @@ def points_for_amount(purchase_amount_cents: int, points_per_currency_unit: int)
     return purchase_amount_cents * points_per_currency_unit // 100
 
 
+def check_purchase(
+    rules: ProgramRules,
+    card: LockedCard,
+    now: datetime,
+    purchase_amount_cents: int,
+    *,
+    large_amount_confirmed: bool = False,
+) -> int:
+    """The points a purchase earns on this card, or the refusal (see earn_points). The cashier's
+    screen runs it as the amount is typed, before anyone is asked for a PIN."""
+    if purchase_amount_cents < 1:
+        raise ValidationError(
+            _l("The purchase amount must be above zero."), field="purchase_amount_cents"
+        )
+    if purchase_amount_cents > rules.max_purchase_amount_cents:
+        raise PurchaseAmountTooLarge(purchase_amount_cents, rules.max_purchase_amount_cents)
+    points = points_for_amount(purchase_amount_cents, rules.points_per_currency_unit)
+    if points <= 0:
+        raise ValidationError(
+            _l("This purchase is too small to earn a point."), field="purchase_amount_cents"
+        )
+    if rules.max_daily_points is not None and card.points_today + points > rules.max_daily_points:
+        resets_at = local_day_bounds(now, rules.timezone)[1]
+        raise DailyPointsLimit(rules.max_daily_points, card.points_today, resets_at, now)
+    threshold = rules.confirm_purchase_above_cents
+    if threshold is not None and purchase_amount_cents > threshold and not large_amount_confirmed:
+        raise LargePurchaseNotConfirmed(purchase_amount_cents, points, threshold)
+    return points
+
+
 def earn_points(
     vendor_id: int,
     card_id: int,
     purchase_amount_cents: int,
     *,
     actor: Actor,
+    large_amount_confirmed: bool = False,
     idempotency_key: str | None = None,
 ) -> BalanceChange:
     """Credit the points a purchase earns at the program's rate; the amount is kept on the row.
 
-    Raises ValidationError when the amount is not a positive integer of cents, is implausibly
-    large or earns no point, the PIN errors, LoyaltyCardInactive, LoyaltyProgramInactive,
-    WrongProgramType.
+    The program protects points as it protects stamps: an amount above
+    `max_purchase_amount_cents` is refused (the owner adjusts such a balance), a card earns at
+    most `max_daily_points` a day in the vendor's time zone when that cap is set, and an amount
+    above `confirm_purchase_above_cents` needs `large_amount_confirmed` (the cashier saw the
+    points a second time).
+
+    Raises ValidationError when the amount is not a positive whole number or earns no point,
+    PurchaseAmountTooLarge, DailyPointsLimit, LargePurchaseNotConfirmed, the PIN errors,
+    LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
     """
     if (
         not isinstance(purchase_amount_cents, int)
@@ -44,16 +97,13 @@ def earn_points(
         or not 1 <= purchase_amount_cents <= MAX_PURCHASE_AMOUNT_CENTS
     ):
         raise ValidationError(
-            _l("The purchase amount must be a positive amount in cents."),
-            field="purchase_amount_cents",
+            _l("The purchase amount must be above zero."), field="purchase_amount_cents"
         )
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
-        points = points_for_amount(purchase_amount_cents, rules.points_per_currency_unit)
-        if points <= 0:
-            raise ValidationError(
-                _l("This purchase is too small to earn a point."), field="purchase_amount_cents"
-            )
+        points = check_purchase(
+            rules, card, now, purchase_amount_cents, large_amount_confirmed=large_amount_confirmed
+        )
         return Change(
             transaction_type=TransactionType.POINTS_EARNED,
             points_delta=points,
@@ -69,6 +119,7 @@ def earn_points(
         actor=actor,
         idempotency_key=idempotency_key,
         request_fields={"purchase_amount_cents": purchase_amount_cents},
+        counts_today=True,
         check_program=_require_points_program,
     )
 

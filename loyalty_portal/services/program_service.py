@@ -35,6 +35,14 @@ _INT_RANGES = {
     "max_daily_stamps": (1, 100),
     "pin_max_failed_attempts": (1, 20),
     "pin_lockout_minutes": (1, 24 * 60),
+    "max_stamps_per_purchase": (1, 10),  # stamp_service.MAX_STAMPS_PER_OPERATION
+    "max_purchase_amount_cents": (1, 10_000_000),  # points_service.MAX_PURCHASE_AMOUNT_CENTS
+    "counter_undo_minutes": (0, 60),
+}
+# Settings that may also be None (switched off).
+_OPTIONAL_INT_RANGES = {
+    "max_daily_points": (1, 1_000_000),
+    "confirm_purchase_above_cents": (1, 10_000_000),
 }
 _TEXT_LIMITS = {"name": (1, 120), "description": (0, 2000), "stamps_reward_description": (0, 200)}
 # is_active pauses the program: no enrolments or counter operations; owners' corrections still work.
@@ -42,6 +50,7 @@ _BOOLEANS = ("require_staff_pin", "apple_wallet_enabled", "google_wallet_enabled
 _COLOURS = ("card_background_color", "card_text_color")
 EDITABLE_SETTINGS = (
     *_INT_RANGES,
+    *_OPTIONAL_INT_RANGES,
     *_TEXT_LIMITS,
     *_BOOLEANS,
     *_COLOURS,
@@ -56,8 +65,10 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
     for key, value in changes.items():
         if key not in EDITABLE_SETTINGS:
             raise ValidationError(_l("Unknown setting."), field=key)
-        if key in _INT_RANGES:
-            low, high = _INT_RANGES[key]
+        if key in _OPTIONAL_INT_RANGES and value is None:
+            pass
+        elif key in _INT_RANGES or key in _OPTIONAL_INT_RANGES:
+            low, high = _INT_RANGES.get(key) or _OPTIONAL_INT_RANGES[key]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValidationError(
                     _l("Must be a whole number from %(low)s to %(high)s.", low=low, high=high),

@@ -30,6 +30,26 @@ def _require_stamps_program(rules: ProgramRules) -> None:
         raise WrongProgramType(rules.program_type)
 
 
+def check_stamps(rules: ProgramRules, card: LockedCard, now: datetime, stamps: int = 1) -> None:
+    """The rules a purchase of `stamps` stamps must pass on this card (see add_stamp). The
+    cashier's screen runs them on an unlocked read to offer only what will be accepted."""
+    if stamps > rules.max_stamps_per_purchase:
+        raise ValidationError(
+            _l(
+                "At most %(max)s stamps for one purchase.",
+                max=rules.max_stamps_per_purchase,
+            ),
+            field="stamps",
+        )
+    if rules.cooldown_minutes and card.last_stamp_at is not None:
+        cooldown_ends = card.last_stamp_at + timedelta(minutes=rules.cooldown_minutes)
+        if now < cooldown_ends:
+            raise StampCooldown(cooldown_ends, rules.cooldown_minutes, now)
+    if card.stamps_today + stamps > rules.max_daily_stamps:
+        resets_at = local_day_bounds(now, rules.timezone)[1]
+        raise DailyStampLimit(rules.max_daily_stamps, card.stamps_today, resets_at, now)
+
+
 def add_stamp(
     vendor_id: int,
     card_id: int,
@@ -42,9 +62,11 @@ def add_stamp(
 
     Guarantees, checked under the card's row lock so two tablets cannot both pass them:
     - the staff PIN is verified when the program requires one;
-    - at least `cooldown_minutes` have passed since the card's last stamp (exactly the cooldown
-      is allowed);
-    - the card gets at most `max_daily_stamps` stamps per calendar day in the vendor's time zone.
+    - `stamps` is at most the program's `max_stamps_per_purchase`; they are one ledger row;
+    - at least `cooldown_minutes` have passed since the card's last purchase (exactly the
+      cooldown is allowed): the cooldown is between purchases, not stamps;
+    - the card gets at most `max_daily_stamps` stamps per calendar day in the vendor's time zone
+      (a purchase of 3 counts 3).
 
     Raises StampCooldown (with when it ends), DailyStampLimit, the PIN errors, LoyaltyCardInactive,
     LoyaltyProgramInactive, WrongProgramType, ValidationError for a bad stamp count.
@@ -56,13 +78,7 @@ def add_stamp(
         )
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
-        if rules.cooldown_minutes and card.last_stamp_at is not None:
-            cooldown_ends = card.last_stamp_at + timedelta(minutes=rules.cooldown_minutes)
-            if now < cooldown_ends:
-                raise StampCooldown(cooldown_ends, rules.cooldown_minutes, now)
-        if card.stamps_today + stamps > rules.max_daily_stamps:
-            resets_at = local_day_bounds(now, rules.timezone)[1]
-            raise DailyStampLimit(rules.max_daily_stamps, card.stamps_today, resets_at, now)
+        check_stamps(rules, card, now, stamps)
         return Change(
             transaction_type=TransactionType.STAMP_EARNED,
             stamps_delta=stamps,
@@ -78,7 +94,7 @@ def add_stamp(
         actor=actor,
         idempotency_key=idempotency_key,
         request_fields={"stamps_delta": stamps},
-        counts_stamps_today=True,
+        counts_today=True,
         check_program=_require_stamps_program,
     )
 

@@ -1,7 +1,7 @@
 """Corrections and history: voids and adjustments are new ledger rows, never edits."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,12 +10,21 @@ from ..errors import (
     TransactionAlreadyVoided,
     TransactionNotFound,
     TransactionNotVoidable,
+    UndoNotAllowed,
     ValidationError,
 )
 from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
 from .card_service import get_card
-from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
+from .ledger import (
+    Actor,
+    BalanceChange,
+    Change,
+    LockedCard,
+    ProgramRules,
+    apply_change,
+    rules_of,
+)
 
 T = LoyaltyTransaction
 MAX_ADJUSTMENT_DELTA = 1000  # stamps or points one adjustment may add or remove
@@ -76,40 +85,127 @@ def void_transaction(
     """
     reason = _clean_reason(reason)
     original = get_transaction(vendor_id, transaction_id)
-    original_type = TransactionType(original.transaction_type)
-    if original_type == TransactionType.VOID:
-        raise TransactionNotVoidable(transaction_id, "is_a_void")
+    return apply_change(
+        vendor_id,
+        original.card_id,
+        TransactionType.VOID,
+        _void_of(original, reason),
+        actor=actor,
+        idempotency_key=idempotency_key,
+        request_fields={"voids_transaction_id": transaction_id},
+        requires_staff_pin=False,
+        requires_active=False,
+    )
+
+
+def _void_of(original: LoyaltyTransaction, reason: str, extra_check=None):
+    """The decide() of a void: the one rule for cancelling a row, shared by the owner's void and
+    the cashier's undo (`extra_check(rules, card, now)` adds the undo's own conditions)."""
+    if TransactionType(original.transaction_type) == TransactionType.VOID:
+        raise TransactionNotVoidable(original.id, "is_a_void")
     totals = {column: -delta for column, delta in totals_moved_by(original).items()}
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
-        already = db.session.scalar(select(T.id).where(T.voids_transaction_id == transaction_id))
+        already = db.session.scalar(select(T.id).where(T.voids_transaction_id == original.id))
         if already is not None:
-            raise TransactionAlreadyVoided(transaction_id)
+            raise TransactionAlreadyVoided(original.id)
+        if extra_check is not None:
+            extra_check(rules, card, now)
         if (
             card.stamp_count - original.stamps_delta < 0
             or card.points_balance - original.points_delta < 0
         ):
-            raise TransactionNotVoidable(transaction_id, "balance_too_low")
+            raise TransactionNotVoidable(original.id, "balance_too_low")
         return Change(
             transaction_type=TransactionType.VOID,
             stamps_delta=-original.stamps_delta,
             points_delta=-original.points_delta,
             totals=totals,
-            voids_transaction_id=transaction_id,
+            voids_transaction_id=original.id,
             reason=reason,
             reward_id=original.reward_id,
             reward_name=original.reward_name,
         )
 
+    return decide
+
+
+# Undo at the counter ------------------------------------------------------------------------------
+
+_UNDOABLE = (
+    TransactionType.STAMP_EARNED,
+    TransactionType.STAMP_REWARD_REDEEMED,
+    TransactionType.POINTS_EARNED,
+    TransactionType.POINTS_REWARD_REDEEMED,
+)
+
+
+def _last_row(card_id: int) -> LoyaltyTransaction | None:
+    return db.session.scalar(select(T).where(T.card_id == card_id).order_by(T.id.desc()).limit(1))
+
+
+def check_undo(
+    rules: ProgramRules, original: LoyaltyTransaction | None, last_id: int | None,
+    actor: Actor, now: datetime,
+) -> None:
+    """Whether `actor` may undo `original` at the counter: it is the card's last row, a counter
+    action (stamp, points, reward), recorded by the same staff member (or, when the program asks
+    for no PIN, the same login), at most `counter_undo_minutes` ago. Raises UndoNotAllowed."""
+    if original is None or TransactionType(original.transaction_type) not in _UNDOABLE:
+        raise UndoNotAllowed(original.card_id if original else 0, "nothing")
+    if original.id != last_id:
+        raise UndoNotAllowed(original.card_id, "not_last", original.id)
+    if rules.require_staff_pin:
+        own = original.staff_pin_id is not None and original.staff_pin_id == actor.staff_pin_id
+    else:
+        own = original.user_id is not None and original.user_id == actor.user_id
+    if not own:
+        raise UndoNotAllowed(original.card_id, "not_yours", original.id)
+    if now > original.created_at + timedelta(minutes=rules.counter_undo_minutes):
+        raise UndoNotAllowed(original.card_id, "window_passed", original.id)
+
+
+def undoable_action(vendor_id: int, card_id: int, actor: Actor, now: datetime):
+    """The card's last row if `actor` may undo it now (check_undo), else None: the cashier's
+    screen offers Undo only then."""
+    card = get_card(vendor_id, card_id)
+    last = _last_row(card.id)
+    try:
+        check_undo(rules_of(card.program), last, last.id if last else None, actor, now)
+    except UndoNotAllowed:
+        return None
+    return last
+
+
+def undo_at_counter(
+    vendor_id: int,
+    transaction_id: int,
+    *,
+    actor: Actor,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> BalanceChange:
+    """A cashier cancels their own last action on a card, confirmed by their PIN: the same
+    `void` row as the owner's void (void_transaction), allowed only while check_undo holds
+    (checked again under the card's lock, after the PIN).
+
+    Raises UndoNotAllowed, TransactionNotFound, TransactionAlreadyVoided, TransactionNotVoidable,
+    the PIN errors, IdempotencyKeyReused.
+    """
+    original = get_transaction(vendor_id, transaction_id)
+
+    def still_allowed(rules: ProgramRules, card: LockedCard, now: datetime) -> None:
+        last = _last_row(card.id)
+        check_undo(rules, original, last.id if last else None, actor, now)
+
     return apply_change(
         vendor_id,
         original.card_id,
         TransactionType.VOID,
-        decide,
+        _void_of(original, _clean_reason(reason), still_allowed),
         actor=actor,
         idempotency_key=idempotency_key,
         request_fields={"voids_transaction_id": transaction_id},
-        requires_staff_pin=False,
         requires_active=False,
     )
 

@@ -2,12 +2,18 @@
 
 Every view serves htmx and plain requests alike: `_fragment.html` into #cashier-panel when the
 HX-Request header is present, the whole page otherwise (the no-JavaScript fallback posts normal
-forms). Refusals are LoyaltyErrors, rendered by web/errors.py.
+forms). Refusals are LoyaltyErrors, rendered by web/errors.py; three of them replace the panel
+instead (the handlers at the end): a card not found clears the previous card, a locked PIN shows
+the locked pad, and a large amount asks for its second confirmation.
+
+The card view offers only what the rules accept now (services/counter_service.py), so a refusal
+comes before the PIN, never after four digits.
 """
 
 import json
 import re
 import uuid
+from datetime import datetime
 
 from babel.numbers import get_currency_precision
 from flask import Blueprint, redirect, render_template, request, session, url_for
@@ -15,17 +21,36 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth import roles_required
-from ..errors import InvalidReward, LoyaltyCardNotFound, ValidationError, VendorSuspended
+from ..clock import utcnow
+from ..errors import (
+    InvalidReward,
+    LargePurchaseNotConfirmed,
+    LoyaltyCardNotFound,
+    LoyaltyError,
+    StaffPinLocked,
+    UndoNotAllowed,
+    ValidationError,
+    VendorSuspended,
+)
 from ..models import Role
 from ..rate_limits import limit_failed_pin_attempts
-from ..services import card_service, pin_service, points_service, stamp_service
+from ..services import (
+    card_service,
+    counter_service,
+    pin_service,
+    points_service,
+    stamp_service,
+    transaction_service,
+)
 from ..services.ledger import Actor
-from .errors import is_htmx
+from .errors import is_htmx, render_screen_error, screen_message
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
 STAFF_SESSION_KEY = "cashier_staff_pin_id"
-ACTIONS = ("stamp", "redeem_stamps", "earn_points", "redeem_reward")
+# Locks this terminal has met: {staff PIN id: the StaffPinLocked error's locked_until (ISO)}.
+LOCKS_SESSION_KEY = "cashier_pin_locks"
+ACTIONS = ("stamp", "redeem_stamps", "earn_points", "redeem_reward", "undo")
 AMOUNT_PATTERN = re.compile(r"^(\d{1,9})(?:[.,](\d{1,3}))?$")
 
 
@@ -68,6 +93,16 @@ def _chosen_staff(vendor_id: int):
     return next((p for p in pin_service.list_pins(vendor_id) if p.id == staff_pin_id), None)
 
 
+def _terminal_actor() -> Actor:
+    """Who works at this terminal, without a PIN: to decide what the screen offers."""
+    return Actor(staff_pin_id=session.get(STAFF_SESSION_KEY), user_id=current_user.id)
+
+
+def _card_panel(card_id: int):
+    counter = counter_service.card_at_counter(_vendor_id(), card_id, _terminal_actor())
+    return _page("_card.html", counter=counter, card=counter.card, program=counter.program)
+
+
 def _actor() -> Actor:
     return Actor(
         staff_pin_id=session.get(STAFF_SESSION_KEY),
@@ -100,7 +135,7 @@ def find():
     if len(cards) == 1 and not is_htmx():
         return redirect(url_for("cashier.card", card_id=cards[0].id), 303)
     if len(cards) == 1:
-        return render_template("cashier/_card.html", card=cards[0], program=cards[0].program)
+        return _card_panel(cards[0].id)
     if not cards:
         raise LoyaltyCardNotFound(query)
     return _page("_results.html", cards=cards, query=query)
@@ -108,8 +143,25 @@ def find():
 
 @bp.get("/card/<int:card_id>")
 def card(card_id: int):
+    return _card_panel(card_id)
+
+
+@bp.get("/card/<int:card_id>/amount")
+def check_amount(card_id: int):
+    """The typed amount checked as it is typed: the points it earns, or why it is refused, in
+    the cashier's language and currency (a 200 fragment either way, for #amount-feedback)."""
     found = card_service.get_card(_vendor_id(), card_id)
-    return _page("_card.html", card=found, program=found.program)
+    text = (request.args.get("amount") or "").strip()
+    points = refusal = None
+    if text:
+        try:
+            amount_cents = parse_amount(text, found.program.vendor.currency)
+            points = counter_service.check_amount(
+                _vendor_id(), card_id, amount_cents, large_amount_confirmed=True
+            )
+        except LoyaltyError as error:
+            refusal = screen_message(error)
+    return render_template("cashier/_amount_check.html", points=points, refusal=refusal)
 
 
 # Confirming with a PIN ----------------------------------------------------------------------------
@@ -124,24 +176,65 @@ def confirm(card_id: int, action: str):
         raise ValidationError(_l("Unknown action."), field="action")
     found = card_service.get_card(_vendor_id(), card_id)
     program = found.program
-    amount_cents = points = None
+    amount_cents = points = stamps = undo = None
+    confirmed = request.args.get("confirmed") == "1"
+    if action == "stamp":
+        stamps = request.args.get("stamps", default=1, type=int)
+        counter_service.check_stamp_quantity(_vendor_id(), card_id, stamps)
     if action == "earn_points":
         amount_cents = parse_amount(request.args.get("amount"), program.vendor.currency)
-        points = points_service.points_for_amount(amount_cents, program.points_per_currency_unit)
+        try:
+            points = counter_service.check_amount(
+                _vendor_id(), card_id, amount_cents, large_amount_confirmed=confirmed
+            )
+        except LargePurchaseNotConfirmed as error:
+            return _page("_large_amount.html", card=found, program=program,
+                         amount_cents=amount_cents, points=error.details["points"],
+                         confirm_url=_with_args(confirmed="1"))
     reward = None
     if action == "redeem_reward":
         reward = program.find_reward(request.args.get("reward_id", ""))
         if reward is None:
             raise InvalidReward(request.args.get("reward_id", ""))
+    if action == "undo":
+        undo = transaction_service.undoable_action(_vendor_id(), card_id, _terminal_actor(),
+                                                   utcnow())
+        if undo is None or undo.id != request.args.get("transaction_id", type=int):
+            raise UndoNotAllowed(card_id, "nothing")
     staff = _chosen_staff(_vendor_id()) if program.require_staff_pin else None
     context = dict(
         card=found, program=program, action=action, amount_cents=amount_cents, points=points,
-        reward=reward, staff=staff, idempotency_key=str(uuid.uuid4()),
-        confirm_url=request.full_path.rstrip("?"),
+        stamps=stamps, confirmed=confirmed, reward=reward, undo=undo, staff=staff,
+        idempotency_key=str(uuid.uuid4()), confirm_url=request.full_path.rstrip("?"),
     )
     if program.require_staff_pin and staff is None:
         return _page("_staff_picker.html", pins=pin_service.list_pins(_vendor_id()), **context)
+    locked_until = _known_lock(staff)
+    if locked_until is not None:
+        return _page("_locked.html", locked_until=locked_until, **context)
     return _page("_pinpad.html", **context)
+
+
+def _with_args(**changes) -> str:
+    args = request.args.to_dict() | changes
+    return url_for(request.endpoint, **request.view_args, **args)
+
+
+def _known_lock(staff) -> datetime | None:
+    """When the lock this terminal last met on the staff member's PIN ends, if it has not yet:
+    the pad stays disabled and sends no digits until then."""
+    if staff is None:
+        return None
+    until = session.get(LOCKS_SESSION_KEY, {}).get(str(staff.id))
+    if until is None:
+        return None
+    moment = datetime.fromisoformat(until.replace("Z", "+00:00"))
+    if moment <= utcnow():
+        session[LOCKS_SESSION_KEY] = {
+            k: v for k, v in session[LOCKS_SESSION_KEY].items() if k != str(staff.id)
+        }
+        return None
+    return moment
 
 
 @bp.post("/staff")
@@ -150,6 +243,11 @@ def choose_staff():
     staff_pin_id = request.form.get("staff_pin_id", type=int)
     pin_service.get_pin(_vendor_id(), staff_pin_id or 0)
     session[STAFF_SESSION_KEY] = staff_pin_id
+    # Picking a locked name again lets the pad ask the server once more (the owner may have
+    # unlocked it); a lock that still holds is refused before any PIN check is counted.
+    locks = session.get(LOCKS_SESSION_KEY, {})
+    if str(staff_pin_id) in locks:
+        session[LOCKS_SESSION_KEY] = {k: v for k, v in locks.items() if k != str(staff_pin_id)}
     return _back_to_confirmation()
 
 
@@ -174,15 +272,17 @@ def _back_to_confirmation():
 
 
 def _done(card_id: int, change):
-    found = card_service.get_card(_vendor_id(), card_id)
-    return _page("_result.html", card=found, program=found.program, change=change)
+    counter = counter_service.card_at_counter(_vendor_id(), card_id, _terminal_actor())
+    return _page("_result.html", counter=counter, card=counter.card, program=counter.program,
+                 change=change)
 
 
 @bp.post("/card/<int:card_id>/stamp")
 @limit_failed_pin_attempts()
 def stamp(card_id: int):
     change = stamp_service.add_stamp(
-        _vendor_id(), card_id, actor=_actor(), idempotency_key=_idempotency_key()
+        _vendor_id(), card_id, actor=_actor(), stamps=request.form.get("stamps", 1, type=int),
+        idempotency_key=_idempotency_key(),
     )
     return _done(card_id, change)
 
@@ -201,7 +301,8 @@ def redeem_stamps(card_id: int):
 def earn_points(card_id: int):
     change = points_service.earn_points(
         _vendor_id(), card_id, request.form.get("amount_cents", type=int) or 0,
-        actor=_actor(), idempotency_key=_idempotency_key(),
+        actor=_actor(), large_amount_confirmed=request.form.get("confirmed") == "1",
+        idempotency_key=_idempotency_key(),
     )
     return _done(card_id, change)
 
@@ -214,3 +315,56 @@ def redeem_reward(card_id: int):
         actor=_actor(), idempotency_key=_idempotency_key(),
     )
     return _done(card_id, change)
+
+
+@bp.post("/card/<int:card_id>/undo")
+@limit_failed_pin_attempts()
+def undo(card_id: int):
+    """The cashier's own last action on the card, undone with their PIN (a void row)."""
+    change = transaction_service.undo_at_counter(
+        _vendor_id(), request.form.get("transaction_id", type=int) or 0, actor=_actor(),
+        reason=str(_l("Undone at the counter")), idempotency_key=_idempotency_key(),
+    )
+    return _done(card_id, change)
+
+
+# Refusals that replace the panel ------------------------------------------------------------------
+
+
+def _panel_refusal(error: LoyaltyError, fragment: str, **context):
+    """A refusal shown in the panel instead of next to it: the previous card must not stay."""
+    headers = {"HX-Retarget": "#cashier-panel", "HX-Reswap": "innerHTML"}
+    if error.retry_after_seconds is not None:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    body = _page(fragment, error=error, message=screen_message(error), **context)
+    return body, error.status, headers
+
+
+@bp.errorhandler(LoyaltyCardNotFound)
+def card_not_found(error: LoyaltyCardNotFound):
+    """"Card not found" clears the previous card and list, so nothing is done on the wrong one."""
+    if request.endpoint not in ("cashier.find", "cashier.card"):
+        return render_screen_error(error)
+    return _panel_refusal(error, "_not_found.html", query=request.args.get("q", ""))
+
+
+@bp.errorhandler(StaffPinLocked)
+def pin_locked(error: StaffPinLocked):
+    """The pad is disabled until the lock ends (only the error's public details are used)."""
+    staff_pin_id = session.get(STAFF_SESSION_KEY)
+    if staff_pin_id is not None:
+        session[LOCKS_SESSION_KEY] = session.get(LOCKS_SESSION_KEY, {}) | {
+            str(staff_pin_id): error.details["locked_until"]
+        }
+    card_id = (request.view_args or {}).get("card_id")
+    found = card_service.get_card(_vendor_id(), card_id) if card_id else None
+    staff = _chosen_staff(_vendor_id())
+    locked_until = datetime.fromisoformat(error.details["locked_until"].replace("Z", "+00:00"))
+    return _panel_refusal(error, "_locked.html", card=found, staff=staff,
+                          locked_until=locked_until, confirm_url=_confirm_url_of_post())
+
+
+def _confirm_url_of_post() -> str:
+    """The confirmation a refused post came from (the pad rendered it), to come back to it."""
+    return_to = request.form.get("confirm_url") or ""
+    return return_to if return_to.startswith("/cashier/") else url_for("cashier.index")

@@ -17,10 +17,18 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_time, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import InvalidStaffPin, LoyaltyError, StaffPinLocked, StampCooldown
+from ..errors import (
+    InvalidStaffPin,
+    LoyaltyError,
+    PurchaseAmountTooLarge,
+    StaffPinLocked,
+    StampCooldown,
+)
+from .formatting import money
 
 MESSAGES_TARGET = "#messages"
 
@@ -61,6 +69,12 @@ def screen_message(error: LoyaltyError) -> str:
             "Too soon for another stamp on this card: wait %(num)s more minute (until %(time)s).",
             "Too soon for another stamp on this card: wait %(num)s more minutes (until %(time)s).",
             error.details["minutes_left"], time=format_time(error.cooldown_ends, "short"),
+        )
+    if isinstance(error, PurchaseAmountTooLarge) and getattr(current_user, "vendor", None):
+        return gettext(
+            "The largest amount a cashier may enter is %(amount)s. Check the amount; for more, "
+            "the owner adjusts the balance.",
+            amount=money(error.details["max_purchase_amount_cents"], current_user.vendor.currency),
         )
     return error.message
 

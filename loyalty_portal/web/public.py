@@ -1,10 +1,21 @@
 """Customer pages, no account needed: join a program, see one's card, recover a lost link.
 
-They work without JavaScript: plain forms and links only.
+They work without JavaScript: plain forms and links only. With it, the card page updates itself:
+htmx polls /card/<token>/live, a conditional GET that answers 304 while the card's change tag
+(card_service.card_change_tag) is the same, so an open card page costs two small reads a poll.
 """
 
 import segno
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -70,17 +81,43 @@ def join(vendor_slug: str):
     return render_template("public/join.html", form=form, program=program), status
 
 
-@bp.get("/card/<public_token>")
-def card(public_token: str):
-    found = card_service.get_card_by_public_token(public_token)
-    return render_template(
-        "public/card.html",
+# How often an open card page asks whether the card changed (seconds).
+LIVE_CARD_POLL_SECONDS = 5
+
+
+def _card_context(found) -> dict:
+    return dict(
         card=found,
         program=program_texts.localized(found.program, str(get_locale())),
         qr_code=_qr_svg(found.public_token),
-        wallet=card_service.wallet_links(public_token),
+        wallet=card_service.wallet_links(found.public_token),
         history=transaction_service.card_history(found.id, limit=HISTORY_ROWS),
+        poll_seconds=LIVE_CARD_POLL_SECONDS,
     )
+
+
+def _etag(found) -> str:
+    # The page's language is part of what it shows.
+    return f"{card_service.card_change_tag(found)}-{get_locale()}"
+
+
+@bp.get("/card/<public_token>")
+def card(public_token: str):
+    found = card_service.get_card_by_public_token(public_token)
+    return render_template("public/card.html", etag=_etag(found), **_card_context(found))
+
+
+@bp.get("/card/<public_token>/live")
+def card_live(public_token: str):
+    """The live part of the card page, or 304 Not Modified while its ETag still matches."""
+    found = card_service.get_card_by_public_token(public_token)
+    etag = _etag(found)
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache", "Vary": "Cookie"}
+    if request.if_none_match.contains(etag):
+        return "", 304, headers
+    body = render_template("public/_card_live.html", etag=etag, **_card_context(found))
+    response = make_response(body, 200, headers)
+    return response
 
 
 def _qr_svg(public_token: str) -> Markup:

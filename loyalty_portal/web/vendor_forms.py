@@ -3,8 +3,11 @@ service's ValidationError is shown next to the field it names (`show_error`)."""
 
 import re
 import uuid
+from decimal import Decimal
 
+from babel.numbers import get_currency_precision
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -45,6 +48,33 @@ class OwnerForm(FlaskForm):
             field.errors = [*field.errors, error.message]
 
 
+class MoneyField(StringField):
+    """An amount typed in the vendor's currency ("250", "250.00"), as minor units (250 → 25000);
+    empty is None. Text that is no amount stays text, so the service refuses it."""
+
+    def process_formdata(self, valuelist):
+        from .cashier import parse_amount  # one parser for amounts typed on any screen
+
+        if not valuelist:
+            return  # not sent: the saved value stays
+        text = valuelist[0].strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = parse_amount(text, current_user.vendor.currency)
+        except ValidationError:
+            self.data = text
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if not isinstance(self.data, int):
+            return ""
+        precision = get_currency_precision(current_user.vendor.currency)
+        return str(Decimal(self.data).scaleb(-precision))
+
+
 class RewardForm(Form):
     """One row of a points program's rewards catalogue."""
 
@@ -80,16 +110,30 @@ class ProgramForm(OwnerForm):
                                            widget=NumberInput(min=1, max=20))
     pin_lockout_minutes = IntegerField(_l("Minutes a locked PIN stays locked"),
                                        widget=NumberInput(min=1, max=1440))
+    max_stamps_per_purchase = IntegerField(_l("Most stamps for one purchase"),
+                                           widget=NumberInput(min=1, max=10))
+    max_purchase_amount_cents = MoneyField(_l("Largest purchase amount a cashier may enter"),
+                                           render_kw={"inputmode": "decimal"})
+    max_daily_points = IntegerField(_l("Most points per card per day"),
+                                    widget=NumberInput(min=1, max=1_000_000))
+    confirm_purchase_above_cents = MoneyField(
+        _l("Ask the cashier to confirm the points above this amount"),
+        render_kw={"inputmode": "decimal"})
+    counter_undo_minutes = IntegerField(_l("Minutes a cashier may undo their last action"),
+                                        widget=NumberInput(min=0, max=60))
     card_background_color = ColorField(_l("Card colour"))
     card_text_color = ColorField(_l("Text colour"))
     logo_url = StringField(_l("Logo address (https://…)"), render_kw={"maxlength": 500})
 
     SERVICE_FIELDS = {"points_rewards": "rewards"}
+    MONEY_FIELDS = ("max_purchase_amount_cents", "confirm_purchase_above_cents")
     SETTINGS = (
         "program_type", "name", "description", "stamps_target", "stamps_reward_description",
         "points_per_currency_unit", "cooldown_minutes", "max_daily_stamps", "require_staff_pin",
         "pin_max_failed_attempts", "pin_lockout_minutes", "card_background_color",
-        "card_text_color", "logo_url", "is_active",
+        "card_text_color", "logo_url", "is_active", "max_stamps_per_purchase",
+        "max_purchase_amount_cents", "max_daily_points", "confirm_purchase_above_cents",
+        "counter_undo_minutes",
     )
 
     @classmethod
@@ -118,6 +162,10 @@ class ProgramForm(OwnerForm):
         return changes
 
     def show_error(self, error: ValidationError) -> None:
+        if error.details.get("field") in self.MONEY_FIELDS:
+            # The service counts in cents; the owner typed an amount.
+            error = ValidationError(_l("Enter an amount like 250.00, or leave it empty."),
+                                    field=error.details["field"])
         match = _REWARD_FIELD.match(error.details.get("field") or "")
         rows = self.filled_rewards()
         if match and int(match.group(1)) < len(rows):

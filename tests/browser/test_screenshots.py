@@ -2,6 +2,7 @@
 (docs/user-journeys.md shows them). Customers on a phone; cashiers on a phone and on a counter
 tablet; owners and the admin on a desktop. Runs only with --screenshots."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_cashier_screens(demo_server, demo, demo_page, device, viewport):
     expect(page.locator("#card-title")).to_be_visible()
     shoot(page, f"cashier-card-{device}")
 
-    page.get_by_role("link", name="Add a stamp").click()
+    page.get_by_role("button", name="Add a stamp").click()
     expect(page.get_by_role("heading", name="Who is at the counter?")).to_be_visible()
     shoot(page, f"cashier-staff-picker-{device}")
     page.get_by_role("button", name="Anna", exact=True).click()
@@ -61,20 +62,50 @@ def test_cashier_screens(demo_server, demo, demo_page, device, viewport):
     type_pin_on_pad(page, "34")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status")).to_contain_text("Stamp added")
+    # The result offers the cashier's undo for a few minutes.
     shoot(page, f"cashier-stamp-added-{device}")
 
-    page.get_by_role("link", name="Scan next card").click()
-    find_card(page, query)
-    page.get_by_role("link", name="Add a stamp").click()
-    type_pin_on_pad(page, "1234")
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("alert")).to_contain_text("Too soon")
+    page.get_by_role("link", name=re.compile("Undo the last action")).click()
+    expect(page.get_by_role("heading", name=re.compile("Undo for"))).to_be_visible()
+    shoot(page, f"cashier-undo-{device}")
+    page.get_by_role("link", name="Cancel").click()
+
+    # The card in its cooldown: the time of the next stamp instead of a stamp button.
+    expect(page.get_by_text(re.compile("Next stamp possible at"))).to_be_visible()
     shoot(page, f"cashier-cooldown-{device}")
+
+    find_card(page, "000000000000")
+    expect(page.get_by_role("alert")).to_contain_text("No card found")
+    shoot(page, f"cashier-not-found-{device}")
+
+    find_card(page, "example.com")
+    expect(page.locator("#results-title")).to_be_visible()
+    shoot(page, f"cashier-results-{device}")
 
     if device == "tablet":
         bakery = demo_page(demo.bakery.staff_email, **viewport)
         bakery.goto(f"{demo_server.url}/cashier/card/{demo.bakery.card_id}")
         shoot(bakery, "cashier-points-card-tablet")
+        bakery.get_by_label("Purchase amount (EUR)").fill("9999")
+        expect(bakery.locator("#amount-feedback")).to_contain_text("The largest amount")
+        shoot(bakery, "cashier-amount-too-large-tablet")
+        bakery.get_by_label("Purchase amount (EUR)").fill("99.99")
+        bakery.get_by_role("button", name="Add points").click()
+        expect(bakery.get_by_role("heading", name="Is this amount right?")).to_be_visible()
+        shoot(bakery, "cashier-large-amount-tablet")
+        # Five wrong PINs lock Anna's PIN at the bakery: the locked pad.
+        bakery.get_by_role("link", name=re.compile("Yes, add")).click()
+        staff = bakery.get_by_role("button", name="Anna", exact=True)
+        expect(staff.or_(bakery.get_by_label("Anna, enter your PIN"))).to_be_visible()
+        if staff.is_visible():
+            staff.click()
+        for _ in range(5):
+            expect(bakery.get_by_label("Anna, enter your PIN")).to_be_visible()
+            type_pin_on_pad(bakery, "0000")
+            bakery.get_by_role("button", name="Confirm").click()
+            expect(bakery.get_by_role("alert")).to_contain_text(re.compile("Wrong PIN|locked"))
+        expect(bakery.get_by_role("heading", name="PIN locked")).to_be_visible()
+        shoot(bakery, "cashier-pin-locked-tablet")
 
 
 OWNER_SCREENS = [

@@ -117,12 +117,16 @@ def test_search_by_part_of_a_name_lists_the_cards(client, counter, locale):
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
-def test_unknown_card_is_a_message_not_a_page(client, counter, locale):
+def test_unknown_card_is_a_message_that_replaces_the_previous_card(client, counter, locale):
     choose_language(client, locale)
     response = client.get("/cashier/find", query_string={"q": "nobody"}, headers=HTMX)
     assert response.status_code == 404
-    assert response.headers["HX-Retarget"] == "#messages"
-    assert translated(locale, "Loyalty card not found.") in text(response)
+    # The panel (the previous card or list) is replaced: nothing can be done on the wrong card.
+    assert response.headers["HX-Retarget"] == "#cashier-panel"
+    assert translated(locale, "No card found for “%(query)s”.") % {"query": "nobody"} in text(
+        response
+    )
+    assert "Marie Weber" not in text(response)
 
 
 def test_another_vendors_card_is_not_found(client, counter):
@@ -202,41 +206,61 @@ def test_double_tap_counts_once(client, counter, db):
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
-def test_cooldown_says_how_many_minutes_are_left(client, counter, frozen_time, locale):
+def test_cooldown_is_said_before_the_pin_and_still_refused_after_it(
+    client, counter, frozen_time, locale
+):
     choose_language(client, locale)
     assert _stamp(client, counter.card.id).status_code == 200
     frozen_time.advance(minutes=5)
-    response = _stamp(client, counter.card.id)
-    assert response.status_code == 429
-    assert response.headers["HX-Retarget"] == "#messages"
-    assert int(response.headers["Retry-After"]) == 600
     # Stamped at 10:00 UTC = 11:00 in Luxembourg; a 15-minute cooldown ends at 11:15 local time,
     # written the way the cashier's language writes times.
     at = format_time(datetime(2026, 3, 2, 10, 15, tzinfo=UTC), "short",
                      tzinfo=ZoneInfo("Europe/Luxembourg"), locale=locale)
+    assert "11:15" in at or "11.15" in at
+    # The card view says when, and offers no stamp (no PIN typed for nothing).
+    card_page = text(client.get(f"/cashier/card/{counter.card.id}", headers=HTMX))
+    assert translated(locale, "Next stamp possible at %(time)s", time=at) in card_page
+    assert translated(locale, "Add a stamp") not in card_page
     expected = translated_plural(
         locale,
         "Too soon for another stamp on this card: wait %(num)s more minute (until %(time)s).",
         "Too soon for another stamp on this card: wait %(num)s more minutes (until %(time)s).",
         10, time=at,
     )
+    # Asked for anyway (an old link): refused at the confirmation step, before the PIN pad.
+    confirm = client.get(f"/cashier/card/{counter.card.id}/confirm/stamp", headers=HTMX)
+    assert confirm.status_code == 429
+    assert expected in text(confirm)
+    # A pad that was already open: the rule holds under the lock too.
+    response = _stamp(client, counter.card.id, key="pad-opened-before")
+    assert response.status_code == 429
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert int(response.headers["Retry-After"]) == 600
     assert expected in text(response)
-    assert "11:15" in at or "11.15" in at
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
-def test_daily_limit_is_refused_in_words(client, db, frozen_time, locale):
+def test_daily_limit_is_said_before_the_pin(client, db, frozen_time, locale):
     shop = _counter(client, "stamps", cooldown_minutes=0, max_daily_stamps=1)
     choose_language(client, locale)
     assert _stamp(client, shop.card.id).status_code == 200
-    response = _stamp(client, shop.card.id)
+    card_page = text(client.get(f"/cashier/card/{shop.card.id}", headers=HTMX))
+    assert translated(
+        locale, "Daily limit reached: %(num)s stamps today. Next stamp possible tomorrow.", num=1
+    ) in card_page
+    assert translated(locale, "Add a stamp") not in card_page
+    confirm = client.get(f"/cashier/card/{shop.card.id}/confirm/stamp", headers=HTMX)
+    assert confirm.status_code == 429
+    response = _stamp(client, shop.card.id, key="pad-opened-before")
     assert response.status_code == 429
     assert translated(locale, "This card has reached its limit of %(limit)s stamps today.",
                       limit=1) in text(response)
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
-def test_wrong_pin_says_attempts_left_then_locks_until_a_local_time(client, counter, locale):
+def test_wrong_pin_says_attempts_left_then_locks_the_pad_until_a_local_time(
+    client, counter, locale
+):
     choose_language(client, locale)
     response = _stamp(client, counter.card.id, pin="9999")
     assert response.status_code == 403
@@ -246,9 +270,16 @@ def test_wrong_pin_says_attempts_left_then_locks_until_a_local_time(client, coun
         _stamp(client, counter.card.id, pin="9999")
     locked = _stamp(client, counter.card.id, pin="9999")
     assert locked.status_code == 423
-    # Locked at 10:00 UTC for 30 minutes: 11:30 in Luxembourg, in the cashier's language.
+    # The panel becomes the locked pad: locked at 10:00 UTC for 30 minutes, 11:30 in Luxembourg.
+    assert locked.headers["HX-Retarget"] == "#cashier-panel"
     assert re.search(r"11[:.]30", text(locked))
-    still_locked = _stamp(client, counter.card.id, pin="1234")
+    assert translated(locale, "Another staff member") in text(locked)
+    assert 'name="pin"' not in text(locked)
+    # Coming back to the confirmation shows the locked pad again: no digit can be sent.
+    again = client.get(f"/cashier/card/{counter.card.id}/confirm/stamp", headers=HTMX)
+    assert again.status_code == 200
+    assert translated(locale, "PIN locked") in text(again) and 'name="pin"' not in text(again)
+    still_locked = _stamp(client, counter.card.id, pin="1234", key="old-pad")
     assert still_locked.status_code == 423
 
 

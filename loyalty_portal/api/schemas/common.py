@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 from ...services import program_service
 from ...services.ledger import MAX_IDEMPOTENCY_KEY_LENGTH
 
-_INT_RANGES = program_service._INT_RANGES
+_INT_RANGES = program_service._INT_RANGES | program_service._OPTIONAL_INT_RANGES
 _TEXT_LIMITS = program_service._TEXT_LIMITS
 
 
@@ -19,9 +19,9 @@ def StrictInt(**kwargs):  # noqa: N802 (reads like a field class)
     return fields.Integer(strict=True, **kwargs)
 
 
-def _bounded_int(setting: str):
+def _bounded_int(setting: str, **kwargs):
     low, high = _INT_RANGES[setting]
-    return StrictInt(validate=validate.Range(low, high))
+    return StrictInt(validate=validate.Range(low, high), **kwargs)
 
 
 def _bounded_text(setting: str):

@@ -45,6 +45,11 @@ class ProgramSchema(Schema):
     max_daily_stamps = fields.Integer(required=True)
     pin_max_failed_attempts = fields.Integer(required=True)
     pin_lockout_minutes = fields.Integer(required=True)
+    max_stamps_per_purchase = fields.Integer(required=True)
+    max_purchase_amount_cents = fields.Integer(required=True)
+    max_daily_points = fields.Integer(required=True, allow_none=True)
+    confirm_purchase_above_cents = fields.Integer(required=True, allow_none=True)
+    counter_undo_minutes = fields.Integer(required=True)
     card_background_color = fields.String(required=True)
     card_text_color = fields.String(required=True)
     logo_url = fields.String(required=True, allow_none=True)
@@ -70,6 +75,25 @@ class ProgramUpdateSchema(Schema):
     max_daily_stamps = _bounded_int("max_daily_stamps")
     pin_max_failed_attempts = _bounded_int("pin_max_failed_attempts")
     pin_lockout_minutes = _bounded_int("pin_lockout_minutes")
+    max_stamps_per_purchase = _bounded_int("max_stamps_per_purchase")
+    max_purchase_amount_cents = _bounded_int("max_purchase_amount_cents")
+    max_daily_points = _bounded_int(
+        "max_daily_points",
+        allow_none=True,
+        metadata={"description": "Points a card may earn per day; null: no cap."},
+    )
+    confirm_purchase_above_cents = _bounded_int(
+        "confirm_purchase_above_cents",
+        allow_none=True,
+        metadata={
+            "description": "Earning points for a larger amount needs large_amount_confirmed;"
+            " null: never."
+        },
+    )
+    counter_undo_minutes = _bounded_int(
+        "counter_undo_minutes",
+        metadata={"description": "How long a cashier may undo their own last action; 0: never."},
+    )
     require_staff_pin = fields.Boolean()
     apple_wallet_enabled = fields.Boolean()
     google_wallet_enabled = fields.Boolean()
@@ -186,6 +210,13 @@ class AddStampSchema(StaffPinFieldsSchema):
 class EarnPointsSchema(StaffPinFieldsSchema):
     purchase_amount_cents = StrictInt(
         required=True, validate=validate.Range(1, points_service.MAX_PURCHASE_AMOUNT_CENTS)
+    )
+    large_amount_confirmed = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "The cashier saw the points of an amount above the program's"
+            " confirm_purchase_above_cents and confirmed them."
+        },
     )
 
 
