@@ -1,6 +1,7 @@
 # Loyalty Portal — the menu. Start here:
 #
-#   make run     serve the app with demo data on http://127.0.0.1:5000 (SQLite under instance/)
+#   make run     serve the app with demo data on http://127.0.0.1:5000 (SQLite under instance/),
+#                with the outbox worker beside it
 #   make test    the whole suite, once on SQLite and once on a throwaway PostgreSQL
 #
 # Every target installs what it needs first: the virtualenv in .venv (redone only when
@@ -29,7 +30,7 @@ POSTGRES_PASS_MARKERS := not browser and not fuzz
 # Catalogues kept for these locales (English is the source language).
 LOCALES ?= fr de lb
 
-.PHONY: help venv install system-deps compile-translations run test test-sqlite test-postgres \
+.PHONY: help venv install system-deps compile-translations run worker test test-sqlite test-postgres \
 	bench screenshots translations merge-drivers lint clean distclean
 
 help: ## List the targets
@@ -67,12 +68,19 @@ compile-translations: $(RUN_INSTALLED) ## Compile translations/*/LC_MESSAGES/*.p
 
 # ----------------------------------------------------------------------------- everyday
 
-run: $(RUN_INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (PORT=...)
+run: $(RUN_INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (PORT=...) + outbox worker
 	$(FLASK) db upgrade
 	$(FLASK) loyalty demo --if-empty
 	@echo "Demo sign-in details: docs/user-journeys.md (password loyalty-demo); e-mails are printed" \
-		"here unless MAIL_SERVER is set (README.md, Configuration)."
-	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
+		"here by the outbox worker unless MAIL_SERVER is set (README.md, Configuration)."
+	@# The outbox worker runs beside the web server; Ctrl-C (or the server ending) stops both.
+	@export PUBLIC_BASE_URL=$(PUBLIC_BASE_URL); \
+	$(FLASK) loyalty worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: $(INSTALLED) ## Only the outbox worker (make run starts one already)
+	$(FLASK) loyalty worker
 
 test: $(INSTALLED) system-deps compile-translations ## Both passes: SQLite, then PostgreSQL
 	@sqlite=0; postgres=0; \

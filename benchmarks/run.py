@@ -5,6 +5,11 @@
    daily limit in the vendor's time zone, idempotency key, ledger row) in worker processes.
 3. The HTTP API route under gunicorn, driven by wrk: what a point-of-sale integration sees.
 4. A PIN-confirmed stamp at the configured bcrypt cost, where the hash dominates by design.
+5. The outbox: stamps at a steady pace with `flask loyalty worker`'s loop delivering them through
+   an instant handler; the delay from a stamp's commit to its delivery (p50, p95).
+
+Every stamp writes its outbox announcement in its own statement (runs 2-4 run without a worker,
+as before the outbox, so the throughput figures compare).
 
 Each stamp goes to a different card so every rule is checked and passes, as at a busy counter.
 Results are printed and written to docs/performance.md.
@@ -15,9 +20,11 @@ import multiprocessing
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,7 +131,7 @@ def reset_ledger(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
-        conn.execute("TRUNCATE loyalty_transactions")
+        conn.execute("TRUNCATE loyalty_transactions, outbox_messages")
         conn.execute(
             "UPDATE loyalty_cards SET stamp_count = 0, total_stamps_earned = 0,"
             " last_stamp_at = NULL"
@@ -292,6 +299,91 @@ def run_http(url, setup) -> dict | None:
         server.wait()
 
 
+DELAY_RATE = int(os.environ.get("BENCH_DELAY_RATE", "100"))  # stamps per second, steady
+DELAY_STAMPERS = 2
+INSTANT_KIND = "bench.instant"
+
+
+def _delivery_worker(url, started, stop, queue):
+    """`flask loyalty worker`'s loop with one instant handler that notes each delay."""
+    from loyalty_portal.clock import utcnow
+    from loyalty_portal.services import outbox
+    from loyalty_portal.worker import Worker
+
+    delays = []
+
+    def instant(message):
+        delays.append((utcnow() - message.last_change_at).total_seconds())
+
+    outbox.register_handler(INSTANT_KIND, instant, on=[outbox.CARD_CHANGED])
+    worker = Worker(app_for(url))
+    threading.Thread(target=lambda: (stop.wait(), worker.stop()), daemon=True).start()
+    started.set()
+    worker.run()
+    queue.put(delays)
+
+
+def _paced_stamper(url, vendor_id, first_card, offset, ready, count):
+    from loyalty_portal.services import stamp_service
+    from loyalty_portal.services.ledger import Actor
+
+    app = app_for(url)
+    with app.app_context():
+        ready.wait()
+        interval = DELAY_STAMPERS / DELAY_RATE
+        next_at = time.perf_counter()
+        for n in range(count):
+            card = first_card + offset + n * DELAY_STAMPERS
+            stamp_service.add_stamp(vendor_id, card, actor=Actor())
+            next_at += interval
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+
+
+def run_delivery_delay(url, vendor_id, first_card) -> dict:
+    """Commit-to-delivery delay of stamps at DELAY_RATE per second with a worker running."""
+    import psycopg
+
+    started, stop = multiprocessing.Event(), multiprocessing.Event()
+    queue = multiprocessing.Queue()
+    worker = multiprocessing.Process(target=_delivery_worker, args=(url, started, stop, queue))
+    worker.start()
+    started.wait(60)
+    count = DELAY_RATE * SECONDS // DELAY_STAMPERS
+    ready = multiprocessing.Barrier(DELAY_STAMPERS)
+    stampers = [
+        multiprocessing.Process(
+            target=_paced_stamper, args=(url, vendor_id, first_card, offset, ready, count)
+        )
+        for offset in range(DELAY_STAMPERS)
+    ]
+    for p in stampers:
+        p.start()
+    for p in stampers:
+        p.join()
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                "SELECT count(*) FROM outbox_messages WHERE status = 'pending'"
+            ).fetchone()[0]
+            conn.commit()
+            if waiting == 0:
+                break
+            time.sleep(0.2)
+    stop.set()
+    delays = sorted(queue.get(timeout=60))
+    worker.join(30)
+    cuts = statistics.quantiles(delays, n=100)
+    return {
+        "stamps": count * DELAY_STAMPERS,
+        "delivered": len(delays),
+        "rate": DELAY_RATE,
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "left_pending": waiting,
+    }
+
+
 def main() -> None:
     results = {}
     with temporary_cluster(database="loyalty_bench", fast=False) as cluster:
@@ -311,6 +403,10 @@ def main() -> None:
             pin="1234",
             staff_pin=setup["staff_pin"],
             workers=4,
+        )
+        reset_ledger(url)
+        results["delivery_delay"] = run_delivery_delay(
+            url, setup["fast_vendor"], setup["first_fast_card"]
         )
     print(json.dumps(results, indent=2))
     write_report(results)
@@ -342,6 +438,15 @@ def write_report(results: dict) -> None:
             "add_stamp with a staff PIN, bcrypt cost 10, 4 processes",
             f"{results['service_pin']:,.0f}/s",
             f"{results['service_pin'] / pgbench:.2f}",
+        )
+    )
+    delay = results["delivery_delay"]
+    rows.append(
+        (
+            f"outbox: commit to delivery, instant handler, {delay['rate']} stamps/s for"
+            f" {SECONDS} s, 1 worker ({delay['delivered']:,} of {delay['stamps']:,} delivered)",
+            f"p50 {delay['p50_ms']:.0f} ms, p95 {delay['p95_ms']:.0f} ms",
+            "",
         )
     )
     rows.append(

@@ -38,6 +38,26 @@ def register_cli(app: Flask) -> None:
             raise SystemExit(1)
         click.echo("Ledger OK: every card matches its transactions.")
 
+    @loyalty.command("worker")
+    @click.option(
+        "--until-idle", is_flag=True, help="Deliver what is due, then exit (instead of waiting)."
+    )
+    def worker(until_idle: bool) -> None:
+        """Deliver outbox messages (wallet updates, e-mails) until SIGTERM or Ctrl-C."""
+        import logging
+
+        from flask import current_app
+
+        from .worker import Worker
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        runner = Worker(current_app._get_current_object())
+        if until_idle:
+            outcomes = runner.run_until_idle()
+            click.echo(f"Delivered {sum(o.status == 'delivered' for o in outcomes)} message(s).")
+        else:
+            runner.run()
+
     @loyalty.command("create-admin")
     @click.argument("email")
     @click.password_option()

@@ -9,6 +9,8 @@ def _int(name: str, default: int) -> int:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
 
 
 class Config:
@@ -64,3 +66,11 @@ class Config:
     )
     CARD_LINK_RATE_LIMIT = os.environ.get("CARD_LINK_RATE_LIMIT", "3 per hour")
     CARD_LINK_CLIENT_RATE_LIMIT = os.environ.get("CARD_LINK_CLIENT_RATE_LIMIT", "10 per hour")
+    # The outbox worker (`flask loyalty worker`, docs/outbox.md). Times in seconds.
+    OUTBOX_POLL_SECONDS = _float("OUTBOX_POLL_SECONDS", 0.2)  # idle wait between looks
+    OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)  # claimed at once (1 on SQLite)
+    OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 300)  # longer than any handler's timeout
+    OUTBOX_BACKOFF_BASE_SECONDS = _float("OUTBOX_BACKOFF_BASE_SECONDS", 2)
+    OUTBOX_BACKOFF_MAX_SECONDS = _float("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+    OUTBOX_MAX_AGE_SECONDS = _float("OUTBOX_MAX_AGE_SECONDS", 24 * 3600)  # then dead
+    OUTBOX_KEEP_DELIVERED_SECONDS = _float("OUTBOX_KEEP_DELIVERED_SECONDS", 24 * 3600)

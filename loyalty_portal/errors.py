@@ -467,3 +467,21 @@ class LinkAlreadyUsed(LoyaltyError):
     error_code = "LINK_ALREADY_USED"
     status = 410
     message_template = _l("This link has already been used. Ask for a new one if you need it.")
+
+
+# Outbox -----------------------------------------------------------------------------------------
+
+
+class OutboxMessageNotFound(NotFoundError):
+    error_code = "OUTBOX_MESSAGE_NOT_FOUND"
+    message_template = _l("No such outbox message.")
+
+
+class OutboxMessageNotRetryable(ConflictError):
+    """Only a dead message, or a failing one no worker holds right now, can be retried."""
+
+    error_code = "OUTBOX_MESSAGE_NOT_RETRYABLE"
+    message_template = _l("This message is not failing, or a worker is delivering it right now.")
+
+    def __init__(self, message_id: int, reason: str):
+        super().__init__({"message_id": message_id, "reason": reason})

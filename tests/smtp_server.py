@@ -4,6 +4,10 @@ through Flask-Mailman's SMTP backend, the tests read what arrived.
 `smtp_server` (a fixture, registered in tests/conftest.py) starts it and points the test's app at
 it; `smtp_server.messages` are the received e-mails as `email.message.EmailMessage` objects, and
 `smtp_server.link_in(message)` finds the first https?:// link in the plain-text body.
+
+E-mails leave through the outbox: before the fixture's server is read, the outbox worker delivers
+what is due (`deliver_outbox`), as `flask loyalty worker` would. A server of one's own (browser
+tests) runs a worker beside the app and waits with `wait_for(address)`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -52,6 +57,7 @@ class SmtpServer:
                        "auth_require_tls": False}
         self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port,
                                      **options)
+        self.before_read = None  # e.g. let the outbox worker deliver first
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword)
@@ -76,6 +82,8 @@ class SmtpServer:
 
     @property
     def envelopes(self) -> list[tuple[str, list[str], bytes]]:
+        if self.before_read is not None:
+            self.before_read()
         with self.collector.lock:
             return list(self.collector.received)
 
@@ -84,8 +92,16 @@ class SmtpServer:
         return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.envelopes]
 
     def messages_to(self, address: str) -> list[EmailMessage]:
-        return [m for (_, rcpt, _), m in zip(self.envelopes, self.messages, strict=True)
-                if address in rcpt]
+        return [message_from_bytes(raw, policy=policy.default)
+                for _, rcpt, raw in self.envelopes if address in rcpt]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
+        """The messages to `address` once `count` have arrived (a worker delivers meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.messages_to(address)) < count:
+            assert time.monotonic() < deadline, f"no e-mail to {address} within {timeout} s"
+            time.sleep(0.05)
+        return found
 
     @staticmethod
     def bodies(message: EmailMessage) -> tuple[str, str]:
@@ -101,6 +117,19 @@ class SmtpServer:
         return match.group(0)
 
 
+def deliver_outbox(app) -> None:
+    """Deliver every due outbox message now, as `flask loyalty worker` would (the test's session
+    is committed first, so the worker's own session sees its data and SQLite's lock is free)."""
+    from flask import has_app_context
+
+    from loyalty_portal.extensions import db
+    from loyalty_portal.worker import Worker
+
+    if has_app_context():
+        db.session.commit()
+    Worker(app, poll_seconds=0).run_until_idle()
+
+
 @pytest.fixture
 def smtp_server(app):
     """A local SMTP server that the test's app sends through; stopped after the test."""
@@ -109,5 +138,6 @@ def smtp_server(app):
     server = SmtpServer().start()
     app.config.update(server.config())
     mail.init_app(app)  # Flask-Mailman reads its settings once, when bound to the app
+    server.before_read = lambda: deliver_outbox(app)
     yield server
     server.stop()

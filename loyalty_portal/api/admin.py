@@ -2,7 +2,7 @@
 
 from flask_smorest import Blueprint
 
-from ..services import platform_service
+from ..services import outbox, platform_service
 from .auth import Access, requires
 from .schemas import admin as s
 from .schemas import common
@@ -51,3 +51,31 @@ def platform_statistics(query):
     """Vendors, programs, cards, active cards (30 days), stamps and points issued and redeemed,
     and per-day activity over the last `days` days (UTC days)."""
     return platform_service.platform_statistics(query["days"])
+
+
+@blp.route("/outbox/messages", methods=["GET"])
+@requires(Access.ADMIN)
+@blp.arguments(s.OutboxQuerySchema, location="query")
+@blp.response(200, s.OutboxMessagePageSchema)
+def list_outbox_messages(query):
+    """Outbox messages the worker could not deliver yet (`failing`), gave up on (`dead`), or all
+    that wait (`pending`), newest change first, with the queue's counts."""
+    page, per_page = query["page"], query["per_page"]
+    items, total = outbox.list_messages(query["status"], page=page, per_page=per_page)
+    return {
+        "items": items,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "counts": outbox.counts(),
+    }
+
+
+@blp.route("/outbox/messages/<id:message_id>/retry", methods=["POST"])
+@requires(Access.ADMIN)
+@blp.response(200, s.OutboxMessageSchema)
+@common.error_responses(blp, 404, 409)
+def retry_outbox_message(message_id):
+    """Deliver a dead or failing message again now, with a fresh maximum age. A dead message
+    whose subject has a newer waiting one is folded into it (the answer is that one)."""
+    return outbox.retry_message(message_id)

@@ -4,6 +4,7 @@ from .api_key import ApiKey
 from .apple_device import AppleDeviceRegistration
 from .card import LoyaltyCard
 from .customer import Customer
+from .outbox import OutboxMessage, OutboxStatus
 from .program import LoyaltyProgram, ProgramType
 from .staff_pin import StaffPin
 from .transaction import LedgerIsImmutable, LoyaltyTransaction, TransactionType
@@ -18,6 +19,8 @@ __all__ = [
     "LoyaltyCard",
     "LoyaltyProgram",
     "LoyaltyTransaction",
+    "OutboxMessage",
+    "OutboxStatus",
     "ProgramType",
     "Role",
     "StaffPin",

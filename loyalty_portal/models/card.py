@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -49,8 +49,12 @@ class LoyaltyCard(db.Model):
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped with every balance change: Apple's web service asks "what changed since".
+    # The app clock at the last change: for people. "What changed since" uses change_tag.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Bumped in the same statement as every change to what the card's pass shows (balances,
+    # blocking, the program's look and texts, erasure); see services/change_tags.py for why a
+    # reader may trust it in commit order.
+    change_tag: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
     apple_serial_number: Mapped[str] = mapped_column(String(64), unique=True)
     apple_auth_token: Mapped[str] = mapped_column(String(64))

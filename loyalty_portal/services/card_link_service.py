@@ -21,7 +21,7 @@ from ..errors import LinkAlreadyUsed, LinkExpired, LinkInvalid
 from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Customer, LoyaltyCard, LoyaltyProgram
-from . import card_service, email_service, signed_links, vendor_service
+from . import card_service, change_tags, email_service, outbox, signed_links, vendor_service
 
 CARD_LINK = "card-link"
 
@@ -82,11 +82,17 @@ def open_card_link(token: str) -> LoyaltyCard:
 
 def reissue_card(vendor_id: int, card_id: int) -> LoyaltyCard:
     """A new secret link and QR code for the vendor's card; the old ones stop working at once,
-    and so do recovery links sent before. Raises LoyaltyCardNotFound."""
+    and so do recovery links sent before; the wallet passes are updated through the outbox.
+    Raises LoyaltyCardNotFound."""
     card = card_service.get_card(vendor_id, card_id)
     now = utcnow()
     card.public_token = token_urlsafe(24)
     card.link_recovered_at = now
-    card.updated_at = now  # wallets ask "what changed since"
+    card.updated_at = now
+    db.session.flush()
+    # The wallet passes show the new QR code: the card's change tag moves (Apple's "what changed
+    # since") and the outbox hears of it, in the same transaction.
+    change_tags.bump_card(card.id)
+    outbox.announce_card_change(card.id, card.program_id, "card_reissued")
     db.session.commit()
     return card

@@ -20,7 +20,7 @@ from ..errors import (
 from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Customer, LoyaltyCard, LoyaltyProgram
-from . import program_service
+from . import change_tags, outbox, program_service
 
 CARD_NUMBER_LENGTH = 12
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -289,10 +289,20 @@ def search_cards(
 
 
 def set_card_active(vendor_id: int, card_id: int, active: bool) -> LoyaltyCard:
-    """Block or unblock a card (a lost phone, a suspected abuse); balances are untouched."""
+    """Block or unblock a card (a lost phone, a suspected abuse); balances are untouched.
+    The pass shows the new state: the card's change tag moves and the outbox hears of it, in the
+    same transaction. Setting the state it already has changes nothing."""
     card = get_card(vendor_id, card_id)
+    if card.is_active == active:
+        db.session.commit()
+        return card
     card.is_active = active
     card.updated_at = utcnow()
+    db.session.flush()
+    change_tags.bump_card(card.id)
+    outbox.announce_card_change(
+        card.id, card.program_id, "card_unblocked" if active else "card_blocked"
+    )
     db.session.commit()
     return card
 

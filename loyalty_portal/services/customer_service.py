@@ -19,6 +19,7 @@ from ..models import (
     LoyaltyProgram,
     LoyaltyTransaction,
 )
+from . import change_tags, outbox
 
 # Stored in place of the name; not translated, it is data, not a message.
 ERASED_NAME = "[erased]"
@@ -98,5 +99,16 @@ def erase_customer(vendor_id: int, customer_id: int) -> Customer:
         select(AppleDeviceRegistration).where(AppleDeviceRegistration.card_id.in_(card_ids))
     ):
         db.session.delete(device)
+    db.session.flush()
+    # Passes and wallet objects may show the name: each card changes, and the erasure itself is
+    # announced for whoever keeps personal data elsewhere (in the same transaction).
+    change_tags.bump_cards("customer_id = :customer_id", {"customer_id": customer.id})
+    for card_id, program_id in db.session.execute(
+        select(LoyaltyCard.id, LoyaltyCard.program_id).where(
+            LoyaltyCard.customer_id == customer.id
+        )
+    ):
+        outbox.announce_card_change(card_id, program_id, "customer_erased")
+    outbox.announce_customer_erasure(customer.id)
     db.session.commit()
     return customer

@@ -1,9 +1,10 @@
 """E-mail: one message composed in the recipient's language, sent through Flask-Mailman.
 
-A service that wants an e-mail sent calls `enqueue(Email(...))` inside its transaction; the message
-leaves only once that transaction has committed, so a refused or rolled-back change never sends a
-link that does not work. `Email` holds plain strings only (template name, address, language and
-the template's values), so it can be stored and sent later by a worker.
+A service that wants an e-mail sent calls `enqueue(Email(...))` inside its transaction: an outbox
+message (kind "email.send") committed with the change, so a refused or rolled-back change never
+sends a link that does not work; the outbox worker (`flask loyalty worker`, started by `make run`)
+sends it, retrying while SMTP is unreachable. `Email` holds plain strings only (template name,
+address, language and the template's values): that is the message's payload.
 
 MAIL_BACKEND decides where messages go: `smtp` (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS/SSL,
 MAIL_USERNAME/PASSWORD), `console` (`make run` without SMTP: printed on the terminal) or `locmem`
@@ -16,11 +17,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMultiAlternatives
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from ..extensions import db
 from ..i18n import SUPPORTED_LOCALES
+from . import outbox
 
 # Each kind of e-mail: its subject; its bodies are templates/email/<kind>.txt and .html.
 SUBJECTS = {
@@ -29,7 +28,8 @@ SUBJECTS = {
     "card_link": _l("Your loyalty card at %(shop)s"),
     "activity_alert": _l("Unusual activity at %(shop)s on %(day)s"),
 }
-_PENDING_KEY = "loyalty_pending_emails"
+# The outbox delivery kind of every e-mail; its payload is `Email.to_dict()`.
+EMAIL_KIND = "email.send"
 
 
 @dataclass(frozen=True)
@@ -71,23 +71,14 @@ def send(email: Email) -> None:
 
 
 def enqueue(email: Email) -> None:
-    """Send `email` once the current database transaction commits (nothing on a rollback)."""
-    session = db.session()
-    if not session.in_transaction():
-        session.begin()  # so that a rollback before any query still forgets the e-mail
-    session.info.setdefault(_PENDING_KEY, []).append(email)
+    """Send `email` once the current database transaction commits: an outbox message written in
+    that transaction (nothing is sent on a rollback), delivered by `flask loyalty worker`, which
+    retries with backoff while the SMTP server is unreachable."""
+    outbox.enqueue(EMAIL_KIND, reason=email.kind, payload=email.to_dict())
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    for email in session.info.pop(_PENDING_KEY, []):
-        try:
-            send(email)
-        except Exception:  # the change is committed; a lost e-mail is asked for again
-            current_app.logger.exception("E-mail %s to %s could not be sent", email.kind,
-                                         email.to)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@outbox.handler(EMAIL_KIND)
+def deliver(message: outbox.Message) -> None:
+    """The outbox worker's handler: compose and send now; an SMTP error fails the delivery, which
+    the worker retries."""
+    send(Email(**message.payload))

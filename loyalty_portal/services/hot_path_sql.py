@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from ..extensions import db
 from ..models.types import UTCDateTime
+from . import change_tags
 
 CARD_TOTALS = (
     "total_stamps_earned",
@@ -150,26 +151,45 @@ _LEDGER_VALUES = (
     " :purchase_amount_cents, :reward_id, :reward_name, :voids_transaction_id, :reason,"
     " :idempotency_key, :client_ip, :user_agent, :now"
 )
-_CARD_SET = (
-    "stamp_count = :stamps_balance_after, points_balance = :points_balance_after,"
-    " last_activity_at = :now, updated_at = :now,"
-    " last_stamp_at = COALESCE(:last_stamp_at, last_stamp_at), "
-    + ", ".join(f"{column} = {column} + :delta_{column}" for column in CARD_TOTALS)
-)
+
+
+def _card_set(dialect: str) -> str:
+    return (
+        "stamp_count = :stamps_balance_after, points_balance = :points_balance_after,"
+        " last_activity_at = :now, updated_at = :now,"
+        " last_stamp_at = COALESCE(:last_stamp_at, last_stamp_at),"
+        f" change_tag = {change_tags.next_tag_sql(dialect)}, "
+        + ", ".join(f"{column} = {column} + :delta_{column}" for column in CARD_TOTALS)
+    )
+
+
 _TIMESTAMPS = {":now": UTCDateTime, ":last_stamp_at": UTCDateTime}
+
+# The balance change's announcement (services/outbox.py), folded into the card's pending one.
+_ANNOUNCE_CARD_CHANGE = """
+    INSERT INTO outbox_messages (kind, card_id, program_id, reason, coalesce_key, status,
+                                 changes, attempts, created_at, last_change_at, due_at)
+    VALUES (:outbox_kind, :card_id, :program_id, :transaction_type, :outbox_coalesce_key,
+            'pending', 1, 0, :now, :now, :now)
+    ON CONFLICT (kind, coalesce_key) WHERE status = 'pending'
+    DO UPDATE SET changes = outbox_messages.changes + 1, reason = excluded.reason,
+                  last_change_at = excluded.last_change_at
+"""
 
 INSERT_LEDGER_ROW = _statement(
     f"INSERT INTO loyalty_transactions ({_LEDGER_COLUMNS}) VALUES ({_LEDGER_VALUES}) RETURNING id",
     types={":now": UTCDateTime},
 )
 UPDATE_CARD = _statement(
-    f"UPDATE loyalty_cards SET {_CARD_SET} WHERE id = :card_id", types=_TIMESTAMPS
+    f"UPDATE loyalty_cards SET {_card_set('sqlite')} WHERE id = :card_id", types=_TIMESTAMPS
 )
+ANNOUNCE_CARD_CHANGE = _statement(_ANNOUNCE_CARD_CHANGE, types={":now": UTCDateTime})
 TOUCH_PIN = _statement(
     "UPDATE staff_pins SET last_used_at = :now WHERE id = :staff_pin_id",
     types={":now": UTCDateTime},
 )
-# PostgreSQL only: one round trip, the data-modifying CTEs run in the same statement.
+# PostgreSQL only: one round trip, the data-modifying CTEs run in the same statement (the ledger
+# row, the PIN's last use, the outbox announcement; the card with its new change tag).
 WRITE_CHANGE = _statement(
     f"""
     WITH new_row AS (
@@ -177,8 +197,8 @@ WRITE_CHANGE = _statement(
         RETURNING id
     ), pin_used AS (
         UPDATE staff_pins SET last_used_at = :now WHERE id = :staff_pin_id
-    )
-    UPDATE loyalty_cards SET {_CARD_SET} WHERE id = :card_id
+    ), announced AS ({_ANNOUNCE_CARD_CHANGE})
+    UPDATE loyalty_cards SET {_card_set('postgresql')} WHERE id = :card_id
     RETURNING (SELECT id FROM new_row)
     """,
     portable=False,

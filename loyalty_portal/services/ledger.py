@@ -5,7 +5,8 @@ The rules themselves (cooldown, limits, costs) live in stamp_service and points_
 decide a `Change` and hand it to `apply_change`. The hot path runs the fixed statements of
 hot_path_sql in a handful of round trips: one read of program + PIN + earlier retry, one bcrypt
 check with no transaction open, one locking read of the card with today's stamps, and on
-PostgreSQL one statement that inserts the ledger row and updates the card and the PIN's last use.
+PostgreSQL one statement that inserts the ledger row, updates the card (with its change tag) and
+the PIN's last use, and announces the change in the outbox.
 """
 
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from ..errors import (
 from ..extensions import db
 from ..models import LoyaltyTransaction
 from ..models.transaction import TransactionType
-from . import hot_path_sql, pin_service
+from . import hot_path_sql, outbox, pin_service
 from .hot_path_sql import HotRow, as_utc
 
 T = LoyaltyTransaction
@@ -273,7 +274,9 @@ def _write(
     idempotency_key: str | None,
     now: datetime,
 ) -> int:
-    """Insert the ledger row, move the card's balances and totals; return the new row's id."""
+    """Insert the ledger row, move the card's balances and totals, give the card a new change tag
+    and announce the change in the outbox (folded into the card's pending announcement), all in
+    the caller's transaction; return the new row's id."""
     totals = dict.fromkeys(hot_path_sql.CARD_TOTALS, 0) | change.totals
     params = {
         "program_id": rules.id,
@@ -295,6 +298,8 @@ def _write(
         "user_agent": (actor.user_agent or None) and actor.user_agent[:300],
         "now": now,
         "last_stamp_at": now if change.is_stamp else None,
+        "outbox_kind": outbox.CARD_CHANGED,
+        "outbox_coalesce_key": outbox.card_key(card.id),
         **{f"delta_{column}": delta for column, delta in totals.items()},
     }
     if db.session.get_bind().dialect.name == "postgresql":
@@ -304,6 +309,7 @@ def _write(
     hot_path_sql.execute(hot_path_sql.UPDATE_CARD, params)
     if staff_pin_id is not None:
         hot_path_sql.execute(hot_path_sql.TOUCH_PIN, params)
+    hot_path_sql.execute(hot_path_sql.ANNOUNCE_CARD_CHANGE, params)
     return transaction_id
 
 

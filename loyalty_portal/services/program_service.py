@@ -23,6 +23,7 @@ from ..models import (
     ProgramType,
     Vendor,
 )
+from . import change_tags, outbox
 
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 REWARD_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -57,6 +58,21 @@ EDITABLE_SETTINGS = (
     "logo_url",
     "points_rewards",
     "program_type",
+)
+# What a card's wallet pass shows: changing one of these changes every pass of the program.
+PASS_SETTINGS = frozenset(
+    {
+        "program_type",
+        "name",
+        "description",
+        "stamps_target",
+        "stamps_reward_description",
+        "points_per_currency_unit",
+        "points_rewards",
+        "card_background_color",
+        "card_text_color",
+        "logo_url",
+    }
 )
 
 
@@ -198,7 +214,9 @@ def create_program(vendor_id: int, program_type: str, name: str, **settings: Any
 
 def update_program(vendor_id: int, **changes: Any) -> LoyaltyProgram:
     """Change settings of the vendor's program. The type can change only while no card has a
-    balance of the old kind. Raises LoyaltyProgramNotFound, ValidationError."""
+    balance of the old kind. A change to what passes show (PASS_SETTINGS) gives every card of the
+    program a new change tag and announces PROGRAM_CHANGED in the outbox, in the same
+    transaction. Raises LoyaltyProgramNotFound, ValidationError."""
     program = get_program(vendor_id)
     clean = _validated(changes)
     new_type = clean.get("program_type")
@@ -211,8 +229,18 @@ def update_program(vendor_id: int, **changes: Any) -> LoyaltyProgram:
                 _l("The program type cannot change while cards hold a balance."),
                 field="program_type",
             )
+    shown_changes = [
+        key
+        for key, value in clean.items()
+        if key in PASS_SETTINGS and getattr(program, key) != value
+    ]
     for key, value in clean.items():
         setattr(program, key, value)
+    if shown_changes:
+        # Every card's pass shows these: all of the program's cards change, in this transaction.
+        db.session.flush()
+        change_tags.bump_program(program.id)
+        outbox.announce_program_change(program.id, "program_edited")
     db.session.commit()
     return program
 

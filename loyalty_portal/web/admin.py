@@ -1,11 +1,13 @@
 """The platform admin's overview: every vendor's program with its totals, platform totals with a
 chart, and a drill-down to one program's statistics."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth import roles_required
 from ..models import Role
-from ..services import platform_service, program_service, statistics_service
+from ..services import outbox, platform_service, program_service, statistics_service
+from .errors import is_htmx
 from .vendor import wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,7 +39,7 @@ def overview():
     if wants_fragment():
         return render_template("admin/_programs.html", **context)
     return render_template("admin/overview.html", platform=platform_service.platform_statistics(30),
-                           **context)
+                           outbox_counts=outbox.counts(), **context)
 
 
 @bp.get("/programs/<int:program_id>")
@@ -46,3 +48,33 @@ def program(program_id: int):
     statistics = platform_service.program_statistics(program.id, STATISTICS_DAYS)
     return render_template("admin/program.html", program=program, statistics=statistics,
                            weeks=statistics_service.new_cards_per_week(statistics.daily))
+
+
+OUTBOX_PER_PAGE = 50
+
+
+@bp.get("/outbox")
+def outbox_messages():
+    """Messages the worker could not deliver: failing (still retried) or dead, with a retry."""
+    which = request.args.get("status", "failing")
+    which = which if which in outbox.LISTS else "failing"
+    page = max(1, request.args.get("page", 1, type=int))
+    messages, total = outbox.list_messages(which, page=page, per_page=OUTBOX_PER_PAGE)
+    context = {
+        "messages": messages, "total": total, "which": which, "page": page,
+        "pages": max(1, -(-total // OUTBOX_PER_PAGE)),
+    }
+    if wants_fragment():
+        return render_template("admin/_outbox_messages.html", **context)
+    return render_template("admin/outbox.html", counts=outbox.counts(),
+                           handlers=outbox.registrations(), **context)
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+def retry_outbox_message(message_id: int):
+    """Try a dead or failing message again now; htmx swaps its row."""
+    message = outbox.retry_message(message_id)
+    if is_htmx():
+        return render_template("admin/_outbox_row.html", message=message, retried=True)
+    flash(_("The message will be delivered again shortly."), "success")
+    return redirect(url_for(".outbox_messages", status=request.args.get("status", "dead")), 303)

@@ -10,7 +10,11 @@ from ..i18n import SUPPORTED_LOCALES
 from ..models import Role
 
 NAVIGATION = {
-    Role.ADMIN: [("admin.overview", _l("Overview")), ("admin_vendors.vendors", _l("Shops"))],
+    Role.ADMIN: [
+        ("admin.overview", _l("Overview")),
+        ("admin_vendors.vendors", _l("Shops")),
+        ("admin.outbox_messages", _l("Deliveries")),
+    ],
     Role.OWNER: [
         ("vendor.dashboard", _l("Dashboard")),
         ("vendor.program", _l("Program")),

@@ -4,6 +4,7 @@ sets up the program, a staff PIN and a counter terminal, a customer enrols on th
 terminal stamps the card — using only the screens."""
 
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -28,9 +29,19 @@ def smtp():
 
 @pytest.fixture
 def empty_server(db_url, smtp):
-    """The app on an empty (migrated) database, sending e-mail through the local SMTP server."""
+    """The app on an empty (migrated) database, with the outbox worker beside it sending e-mail
+    through the local SMTP server."""
+    from loyalty_portal.worker import Worker
+
     with serve(db_url, **smtp.config()) as server:
-        yield server
+        worker = Worker(server.app, poll_seconds=0.1)
+        thread = threading.Thread(target=worker.run, name="outbox-worker", daemon=True)
+        thread.start()
+        try:
+            yield server
+        finally:
+            worker.stop()
+            thread.join(timeout=10)
 
 
 def create_admin(server) -> None:
@@ -60,7 +71,7 @@ def test_from_an_empty_database_to_the_first_stamp_using_only_the_screens(
         "Invited, no password yet")
 
     # The owner opens the invitation from their mailbox and chooses a password.
-    [invitation] = smtp.messages_to(OWNER[0])
+    [invitation] = smtp.wait_for(OWNER[0])
     owner = new_page(width=1280, height=900)
     owner.goto(smtp.link_in(invitation))
     owner.get_by_label("New password").fill(OWNER[1])

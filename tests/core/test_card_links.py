@@ -2,6 +2,7 @@
 link and QR code (balance and history kept, the old link gone at once)."""
 
 import pytest
+from sqlalchemy import select
 
 from loyalty_portal.errors import (
     LinkAlreadyUsed,
@@ -11,6 +12,8 @@ from loyalty_portal.errors import (
     ValidationError,
     VendorNotFound,
 )
+from loyalty_portal.extensions import db
+from loyalty_portal.models import OutboxMessage
 from loyalty_portal.services import (
     card_link_service,
     card_service,
@@ -101,3 +104,9 @@ def test_reissuing_gives_a_new_link_keeps_the_balance_and_kills_the_old_links(
     with pytest.raises(LinkInvalid):
         card_link_service.open_card_link(recovery)
     assert len(transaction_service.card_history(card.id, limit=10)) == 1
+    announced = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "card.changed", OutboxMessage.card_id == card.id)).all()
+    assert [m.reason for m in announced][-1] == "card_reissued"
+    announced = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "card.changed", OutboxMessage.card_id == card.id)).all()
+    assert [m.reason for m in announced][-1] == "card_reissued"

@@ -2,11 +2,13 @@
 through SMTP to a local aiosmtpd server, and only once the transaction that asked for it commits."""
 
 import pytest
+from sqlalchemy import select
 
 from loyalty_portal.extensions import mail
+from loyalty_portal.models import OutboxMessage
 from loyalty_portal.services import email_service
 from loyalty_portal.services.email_service import Email
-from tests.smtp_server import SmtpServer
+from tests.smtp_server import SmtpServer, deliver_outbox
 
 GREETING = {"en": "Hello Paul,", "fr": "Bonjour Paul,", "de": "Hallo Paul,", "lb": "Moien Paul,"}
 
@@ -62,12 +64,20 @@ def test_an_enqueued_email_leaves_only_when_the_transaction_commits(db, smtp_ser
     assert [m["To"] for m in smtp_server.messages] == ["committed@example.com"]
 
 
-def test_an_smtp_failure_after_commit_is_logged_and_the_change_stays(app, db, caplog):
+def test_an_email_is_an_outbox_message_retried_while_smtp_fails(app, db):
     app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=2)
     mail.init_app(app)
     email_service.enqueue(invitation())
     db.session.commit()
-    assert "E-mail invitation to paul@example.com could not be sent" in caplog.text
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert (message.kind, message.reason) == ("email.send", "invitation")
+    assert message.payload["to"] == "paul@example.com"
+
+    deliver_outbox(app)
+    db.session.expire_all()
+    failed = db.session.get(OutboxMessage, message.id)
+    assert failed.status == "pending" and failed.attempts == 1
+    assert "Connection refused" in failed.last_error or "Errno" in failed.last_error
 
 
 def test_the_console_backend_prints_the_email(app, db, capsys):
