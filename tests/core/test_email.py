@@ -58,7 +58,8 @@ def test_an_enqueued_email_leaves_only_when_the_transaction_commits(db, smtp_ser
     email_service.enqueue(invitation(to="rolled-back@example.com"))
     db.session.rollback()
     email_service.enqueue(invitation(to="committed@example.com"))
-    assert smtp_server.messages == []
+    assert [m.payload["to"] for m in db.session.scalars(select(OutboxMessage))] == [
+        "committed@example.com"]
     db.session.commit()
 
     assert [m["To"] for m in smtp_server.messages] == ["committed@example.com"]
