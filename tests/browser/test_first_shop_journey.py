@@ -114,7 +114,7 @@ def test_from_an_empty_database_to_the_first_stamp_using_only_the_screens(
     sign_in(counter, empty_server, *TERMINAL)
     find_card(counter, card_number)
     expect(counter.get_by_role("heading", name="Marie Weber")).to_be_visible()
-    counter.get_by_role("link", name="Add a stamp").click()
+    counter.get_by_role("button", name="Add a stamp").click()
     counter.get_by_role("button", name="Anna", exact=True).click()
     type_pin_on_pad(counter, "4821")
     counter.get_by_role("button", name="Confirm").click()
