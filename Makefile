@@ -5,8 +5,8 @@
 #   make test    the whole suite, once on SQLite and once on a throwaway PostgreSQL
 #
 # Every target installs what it needs first: the virtualenv in .venv (redone only when
-# pyproject.toml changes) and, for tests, the Debian packages postgresql and chromium
-# (scripts/install-system-deps.sh; apt-get only when they are missing).
+# pyproject.toml changes) and, for tests, the Debian packages postgresql, chromium and
+# redis-server (scripts/install-system-deps.sh; apt-get only when they are missing).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -27,6 +27,8 @@ PYTEST_ARGS ?=
 PYTEST := $(BIN)/python -m pytest -o faulthandler_timeout=600
 # Browser tests and API fuzzing exercise the web layer, not the database: SQLite pass only.
 POSTGRES_PASS_MARKERS := not browser and not fuzz
+# Local stand-in Apple Wallet certificates for `make run` (flask loyalty apple dev-certs).
+APPLE_DEV_DIR ?= instance/apple-dev
 # Catalogues kept for these locales (English is the source language).
 LOCALES ?= fr de lb
 
@@ -58,8 +60,8 @@ $(RUN_INSTALLED): pyproject.toml | $(BIN)/python
 	@if [ ! $(INSTALLED) -nt pyproject.toml ]; then $(BIN)/python -m pip install -e .; fi
 	@touch $@
 
-system-deps: ## Install PostgreSQL server binaries and Chromium if missing (apt-get)
-	@scripts/install-system-deps.sh postgresql chromium
+system-deps: ## Install PostgreSQL server binaries, Chromium and redis-server if missing (apt-get)
+	@scripts/install-system-deps.sh postgresql chromium redis-server
 
 compile-translations: $(RUN_INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
 	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
@@ -68,13 +70,19 @@ compile-translations: $(RUN_INSTALLED) ## Compile translations/*/LC_MESSAGES/*.p
 
 # ----------------------------------------------------------------------------- everyday
 
-run: $(RUN_INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (PORT=...) + outbox worker
-	$(FLASK) db upgrade
-	$(FLASK) loyalty demo --if-empty
+# Debug mode: the development defaults of SECRET_KEY and PIN_PEPPER are refused without it.
+run: $(RUN_INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (debug; PORT=...) + outbox worker
+	FLASK_DEBUG=1 $(FLASK) db upgrade
+	FLASK_DEBUG=1 $(FLASK) loyalty demo --if-empty
 	@echo "Demo sign-in details: docs/user-journeys.md (password loyalty-demo); e-mails are printed" \
 		"here by the outbox worker unless MAIL_SERVER is set (README.md, Configuration)."
+	@# Without real Apple certificates in the environment, sign passes with a local test chain
+	@# (instance/apple-dev, made once) so the demo's "Add to Apple Wallet" works end to end.
 	@# The outbox worker runs beside the web server; Ctrl-C (or the server ending) stops both.
-	@export PUBLIC_BASE_URL=$(PUBLIC_BASE_URL); \
+	@export FLASK_DEBUG=1 PUBLIC_BASE_URL=$(PUBLIC_BASE_URL); \
+	if [ -z "$$APPLE_PASS_TYPE_IDENTIFIER" ]; then \
+		set -a; eval "$$($(FLASK) loyalty apple dev-certs --if-missing --directory $(APPLE_DEV_DIR) | grep =)"; set +a; \
+	fi; \
 	$(FLASK) loyalty worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)

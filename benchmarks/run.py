@@ -7,6 +7,8 @@
 4. A PIN-confirmed stamp at the configured bcrypt cost, where the hash dominates by design.
 5. The outbox: stamps at a steady pace with `flask loyalty worker`'s loop delivering them through
    an instant handler; the delay from a stamp's commit to its delivery (p50, p95).
+6. Apple Wallet (benchmarks/apple_wallet.py): building a signed .pkpass, "passes updated since"
+   among 100 000 registrations, and the delay from a stamp to its APNs push.
 
 Every stamp writes its outbox announcement in its own statement (runs 2-4 run without a worker,
 as before the outbox, so the throughput figures compare).
@@ -35,6 +37,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from pg_test_cluster import temporary_cluster  # noqa: E402
 
+from benchmarks import apple_wallet  # noqa: E402
+
 CARDS = 60_000
 CLIENTS = 8
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
@@ -42,10 +46,18 @@ HTTP_WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "3"))
 PGBENCH_REFERENCE = 4400  # transactions/s measured on this machine kind (shared/TOOLCHAIN.md)
 
 
+# Production-like settings (create_app refuses the development defaults outside debug); the
+# pepper must be the same in this process, which creates the PINs, and in gunicorn's workers.
+BENCH_SECRETS = {
+    "SECRET_KEY": "bench-secret-key-" + "k" * 32,
+    "PIN_PEPPER": "bench-pin-pepper-" + "p" * 32,
+}
+
+
 def app_for(url: str, **config):
     from loyalty_portal import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, **config})
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, **BENCH_SECRETS, **config})
 
 
 def prepare(url: str) -> dict:
@@ -66,7 +78,7 @@ def prepare(url: str) -> dict:
             fast.id, "stamps", "Fast", require_staff_pin=False, stamps_target=10
         )
         program_service.create_program(pinned.id, "stamps", "PIN", stamps_target=10)
-        staff = pin_service.create_pin(pinned.id, "Bench", "1234")
+        staff = pin_service.create_pin(pinned.id, "Bench", "4827")
         for program_id in (1, 2):
             db.session.execute(
                 text(
@@ -236,7 +248,7 @@ def run_http(url, setup) -> dict | None:
     if not setup["api_key"]:
         return None
     port = "5099"
-    env = dict(os.environ, DATABASE_URL=url)
+    env = dict(os.environ, DATABASE_URL=url, WEB_CONCURRENCY=str(HTTP_WORKERS), **BENCH_SECRETS)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -400,7 +412,7 @@ def main() -> None:
             url,
             setup["pin_vendor"],
             setup["first_pin_card"],
-            pin="1234",
+            pin="4827",
             staff_pin=setup["staff_pin"],
             workers=4,
         )
@@ -408,6 +420,8 @@ def main() -> None:
         results["delivery_delay"] = run_delivery_delay(
             url, setup["fast_vendor"], setup["first_fast_card"]
         )
+        reset_ledger(url)
+        results["apple_wallet"] = apple_wallet.run(url, app_for)
     print(json.dumps(results, indent=2))
     write_report(results)
 
@@ -468,6 +482,8 @@ def write_report(results: dict) -> None:
     text = path.read_text() if path.exists() else ""
     marker = "## Latest run"
     head = text.split(marker)[0] if marker in text else text
+    if "apple_wallet" in results:
+        section += "\n" + apple_wallet.report_section(results["apple_wallet"])
     path.write_text(head.rstrip() + "\n\n" + section)
     print(section)
 

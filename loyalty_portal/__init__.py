@@ -29,8 +29,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        # Shared by every worker process on this host (see rate_limit_storage.py).
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["RATELIMIT_STORAGE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "rate-limits.sqlite3"
+        )
+    _refuse_insecure_settings(app)
 
     from . import models  # noqa: F401  (registers the tables and the ledger guards)
+    from .services.apple_certificates import load_credentials
+
+    # Refuses to start with Apple Wallet settings that cannot work (AppleWalletConfigurationError).
+    apple_credentials = load_credentials(app.config)
+    if apple_credentials is not None:
+        app.extensions["apple_wallet"] = apple_credentials
     from .database import configure_engine_events, render_migration_item
     from .i18n import select_locale, select_timezone
 
@@ -52,20 +65,42 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import auth  # noqa: F401  (registers the user loader)
     from .cli import register_cli
     from .http_errors import register_error_handlers
+    from .rate_limits import init_app as init_rate_limits
+    from .services.vendor_service import dummy_password_hash
 
     csrf.init_app(app)
     from .wtforms_i18n import install as install_wtforms_messages
 
     install_wtforms_messages()
+    init_rate_limits(app)  # registers the sqlite:// storage before Flask-Limiter reads it
     limiter.init_app(app)
     mail.init_app(app)
+    dummy_password_hash(app.config["PASSWORD_BCRYPT_ROUNDS"])  # hashed now, not at a sign-in
     register_cli(app)
+    from .services import google_wallet_service
+
+    google_wallet_service.init_app(app)
     register_error_handlers(app)
     _register_blueprints(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+def _refuse_insecure_settings(app: Flask) -> None:
+    """Outside debug and testing, refuse to start with settings only fit for a laptop."""
+    if app.debug or app.testing:
+        return
+    from .config import InsecureConfiguration, insecure_settings
+
+    problems = insecure_settings(app.config)
+    if problems:
+        raise InsecureConfiguration(
+            "Refusing to start with insecure production settings (README.md, Configuration):\n- "
+            + "\n- ".join(problems)
+            + "\nFor development, run with FLASK_DEBUG=1 (make run does)."
+        )
 
 
 def _normalise_database_url(url: str) -> str:

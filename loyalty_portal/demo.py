@@ -51,6 +51,11 @@ def seed_demo(history_days: int = 21) -> list[str]:
         stamps_reward_description="A free coffee of your choice",
         description="Collect 10 stamps, the 11th coffee is on us.",
         card_background_color="#5B3A29",
+        # The Google button shows once the platform has Google Wallet settings (docs/wallets.md).
+        google_wallet_enabled=True,
+        apple_wallet_enabled=True,
+        shop_latitude=49.6106,
+        shop_longitude=6.1296,
         max_stamps_per_purchase=4,
     )
     bakery = _vendor(
@@ -61,6 +66,8 @@ def seed_demo(history_days: int = 21) -> list[str]:
         points_per_currency_unit=1,
         description="1 point for every euro spent.",
         card_background_color="#1F3A5F",
+        google_wallet_enabled=True,
+        apple_wallet_enabled=True,
         max_purchase_amount_cents=30_000,
         confirm_purchase_above_cents=5_000,
         points_rewards=[
@@ -100,13 +107,13 @@ def _people(seeded: _Seeded) -> list[str]:
         vendor_service.create_user(
             counter_email, f"{vendor.name} counter", DEMO_PASSWORD, Role.STAFF, vendor.id
         )
-        pin_service.create_pin(vendor.id, "Anna", "1234")
-        pin_service.create_pin(vendor.id, "Luc", "5678")
+        pin_service.create_pin(vendor.id, "Anna", "4827")
+        pin_service.create_pin(vendor.id, "Luc", "5139")
     return [
         f"{vendor.name} ({vendor.slug}):",
         f"  owner          {owner_email}",
         f"  staff terminal {counter_email}",
-        "  staff PINs     Anna 1234, Luc 5678",
+        "  staff PINs     Anna 4827, Luc 5139",
         f"  join page      /join/{vendor.slug}",
     ]
 

@@ -173,6 +173,11 @@ class StaffPinNotFound(NotFoundError):
     message_template = _l("Staff PIN not found.")
 
 
+class LockoutNotFound(NotFoundError):
+    error_code = "LOCKOUT_NOT_FOUND"
+    message_template = _l("This lock does not exist (any more).")
+
+
 class StaffPinRequired(LoyaltyError):
     error_code = "STAFF_PIN_REQUIRED"
     status = 400
@@ -188,15 +193,59 @@ class InvalidStaffPin(LoyaltyError):
         super().__init__({"remaining_attempts": remaining_attempts}, remaining=remaining_attempts)
 
 
+class TrivialStaffPin(ValidationError):
+    """A PIN anyone would try first: one block repeated, a run of digits, a most common PIN."""
+
+    error_code = "STAFF_PIN_TOO_SIMPLE"
+    message_template = _l(
+        "This PIN is too easy to guess (repeated digits, a sequence or a very common PIN). "
+        "Choose another."
+    )
+
+    def __init__(self, reason: str):
+        super().__init__(field="pin", reason=reason)
+
+
 class StaffPinLocked(LoyaltyError):
+    """`lock_scope` says what is locked: "pin" (this PIN at every terminal), "pin_at_terminal"
+    (this PIN at the terminal that asked) or "terminal" (every PIN at that terminal)."""
+
     error_code = "STAFF_PIN_LOCKED"
     status = 423
     message_template = _l("This staff PIN is locked after too many failed attempts.")
+    SCOPE_MESSAGES = {
+        "pin_at_terminal": _l(
+            "This staff PIN is locked at this terminal after too many failed attempts."
+        ),
+        "terminal": _l("PIN entry at this terminal is locked after too many wrong PINs."),
+    }
 
-    def __init__(self, locked_until: datetime, now: datetime):
-        super().__init__({"locked_until": _iso(locked_until)})
+    def __init__(self, locked_until: datetime, now: datetime, lock_scope: str = "pin"):
+        super().__init__({"locked_until": _iso(locked_until), "lock_scope": lock_scope})
         self.locked_until = locked_until
+        self.lock_scope = lock_scope
         self._seconds_left = max(1, int((locked_until - now).total_seconds() + 0.999))
+
+    @property
+    def message(self) -> str:
+        return str(self.SCOPE_MESSAGES.get(self.lock_scope, self.message_template))
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return self._seconds_left
+
+
+class RateLimited(LoyaltyError):
+    """Too many attempts of one kind (signing in, wrong PINs, enrolments) from one client address
+    or at one target (an account, a staff PIN, an e-mail or phone); see rate_limits.py."""
+
+    error_code = "RATE_LIMITED"
+    status = 429
+    message_template = _l("Too many attempts. Please wait and try again.")
+
+    def __init__(self, purpose: str, retry_after_seconds: int):
+        super().__init__({"purpose": purpose, "retry_after_seconds": retry_after_seconds})
+        self._seconds_left = max(1, retry_after_seconds)
 
     @property
     def retry_after_seconds(self) -> int:
@@ -409,6 +458,26 @@ class WalletIntegrationError(LoyaltyError):
         super().__init__({"provider": provider}, reason=reason)
 
 
+class GoogleWalletRequestFailed(WalletIntegrationError):
+    """Google's Wallet API refused a call or could not be reached. `retryable` (429, 5xx, no
+    answer) tells the outbox to try again later; otherwise (400, 403...) trying again cannot help
+    and the message goes to the admin's dead messages with Google's own words."""
+
+    error_code = "GOOGLE_WALLET_REQUEST_FAILED"
+    message_template = _l("Google Wallet refused the request (%(status)s): %(reason)s")
+
+    def __init__(self, status: int | None, reason: str, *, retryable: bool):
+        LoyaltyError.__init__(
+            self,
+            {"provider": "google", "status": status, "retryable": retryable},
+            status=status if status is not None else "no answer",
+            reason=reason,
+        )
+        self.http_status = status
+        self.reason = reason
+        self.retryable = retryable
+
+
 class GoogleWalletNotConfigured(ConflictError):
     error_code = "GOOGLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Google Wallet is not configured for this program.")
@@ -417,6 +486,19 @@ class GoogleWalletNotConfigured(ConflictError):
 class AppleWalletNotConfigured(ConflictError):
     error_code = "APPLE_WALLET_NOT_CONFIGURED"
     message_template = _l("Apple Wallet is not configured for this program.")
+
+
+class ApplePassUnauthorized(LoyaltyError):
+    """Apple's pass web service: the request lacks the pass's `ApplePass` token."""
+
+    error_code = "APPLE_PASS_UNAUTHORIZED"
+    status = 401
+    message_template = _l("The pass's authentication token is missing or wrong.")
+
+
+class ApplePassNotFound(NotFoundError):
+    error_code = "APPLE_PASS_NOT_FOUND"
+    message_template = _l("This pass type or device is unknown here.")
 
 
 # Shops, people and signed links (onboarding) ----------------------------------------------------

@@ -2,21 +2,23 @@
 # Installs the Debian packages the tests need, and only those that are missing:
 #   postgresql    server binaries (initdb, pg_ctl) for the throwaway test cluster
 #   chromium      /usr/bin/chromium, driven by Playwright in the browser tests
+#   redis-server  a real Redis for the rate-limit tests (tests/security), started by the tests
 #   wrk           HTTP load generator, only when asked for (`make bench`)
 #   python3-venv  only when asked for (`make venv` does when `python3 -m venv` lacks ensurepip)
 #   make          only when asked for (.ci/run does on a machine without it)
-# Usage: scripts/install-system-deps.sh [postgresql] [chromium] [wrk] [python3-venv] [make]
-#        (no arguments = postgresql chromium). Runs apt-get as root, through sudo otherwise.
+# Usage: scripts/install-system-deps.sh [postgresql] [chromium] [redis-server] [wrk]
+#        [python3-venv] [make] (no arguments = postgresql chromium redis-server). Runs apt-get as root, through sudo otherwise.
 set -euo pipefail
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(postgresql chromium)
+[ ${#wanted[@]} -eq 0 ] && wanted=(postgresql chromium redis-server)
 
 have_postgresql() {
     command -v initdb >/dev/null 2>&1 && return 0
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
 }
 have_chromium() { [ -x /usr/bin/chromium ]; }
+have_redis-server() { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; }
 have_wrk() { command -v wrk >/dev/null 2>&1; }
 have_make() { command -v make >/dev/null 2>&1; }
 have_python3-venv() { "${PYTHON:-python3}" -c 'import ensurepip' >/dev/null 2>&1; }
@@ -24,7 +26,7 @@ have_python3-venv() { "${PYTHON:-python3}" -c 'import ensurepip' >/dev/null 2>&1
 missing=()
 for package in "${wanted[@]}"; do
     case "$package" in
-        postgresql | chromium | wrk | python3-venv | make) ;;
+        postgresql | chromium | redis-server | wrk | python3-venv | make) ;;
         *) echo "install-system-deps: unknown package '$package'" >&2; exit 2 ;;
     esac
     "have_$package" || missing+=("$package")

@@ -405,6 +405,44 @@ def _time_runs_again_after_each_test():
     clock.freeze(None)
 
 
+# --------------------------------------------------------------------------- Apple Wallet
+
+
+@pytest.fixture(scope="session")
+def apple_certificates(tmp_path_factory):
+    """A test chain made with cryptography: root CA -> "WWDR" -> Pass Type ID certificate, written
+    to files (the key encrypted). Valid from 2020 to 2040, so frozen test clocks accept it.
+    `.settings` are the app settings naming the files; `.ca_file` is the root for openssl."""
+    from loyalty_portal.services.apple_certificates import make_dev_certificates
+
+    chain = make_dev_certificates(
+        "pass.test.loyalty-portal",
+        "TESTTEAM01",
+        not_before=datetime(2020, 1, 1, tzinfo=UTC),
+        valid_days=365 * 20,
+    )
+    directory = tmp_path_factory.mktemp("apple-certificates")
+    settings = chain.write(directory, key_password="test-key-password")
+    return AppleTestCertificates(chain, directory, settings)
+
+
+class AppleTestCertificates:
+    def __init__(self, chain, directory: Path, settings: dict):
+        self.chain, self.directory, self.settings = chain, directory, settings
+        self.ca_file = str(directory / "ca.pem")
+
+
+@pytest.fixture
+def apple_wallet(app, apple_certificates):
+    """The app with Apple Wallet configured from the test certificates, loaded and checked the
+    way create_app() does at start-up."""
+    from loyalty_portal.services.apple_certificates import load_credentials
+
+    app.config.update(apple_certificates.settings, APPLE_APNS_CA_FILE=apple_certificates.ca_file)
+    app.extensions["apple_wallet"] = load_credentials(app.config)
+    return app.extensions["apple_wallet"]
+
+
 # --------------------------------------------------------------------------- browser
 
 

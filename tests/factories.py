@@ -46,7 +46,7 @@ def make_card(program: LoyaltyProgram | None = None, **customer) -> LoyaltyCard:
     return card_service.enrol_customer(program, **customer).card
 
 
-def make_pin(vendor: Vendor, name: str | None = None, pin: str = "1234") -> StaffPin:
+def make_pin(vendor: Vendor, name: str | None = None, pin: str = "4827") -> StaffPin:
     return pin_service.create_pin(vendor.id, name or f"Staff {next(_sequence)}", pin)
 
 

@@ -25,6 +25,7 @@ PRINT_CONFIG = (
 
 def _config_in_fresh_process(**env_overrides: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["FLASK_DEBUG"] = "1"  # the development defaults (production settings are refused)
     env.update({k: v for k, v in env_overrides.items() if v is not None})
     result = subprocess.run(
         [sys.executable, "-c", PRINT_CONFIG],
@@ -86,11 +87,11 @@ def test_trusted_proxy_gives_the_client_address(db_url):
 
     from loyalty_portal import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "TRUSTED_PROXY_COUNT": 1})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "TRUSTED_PROXY_COUNT": 1, "TESTING": True})
     app.add_url_rule("/_whoami", "whoami", lambda: request.remote_addr)
     client = app.test_client()
     assert client.get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text == "203.0.113.7"
-    plain = create_app({"SQLALCHEMY_DATABASE_URI": db_url})
+    plain = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "TESTING": True})
     plain.add_url_rule("/_whoami", "whoami", lambda: request.remote_addr)
     response = plain.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"})
     assert response.text == "127.0.0.1"

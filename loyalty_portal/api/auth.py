@@ -95,10 +95,13 @@ def principal() -> Principal:
 
 def actor(staff_pin_id: int | None = None, pin: str | None = None) -> Actor:
     """The caller as the ledger records it; the staff PIN comes from the request body."""
+    caller = principal()
+    terminal = f"key:{caller.api_key_id}" if caller.api_key_id else f"user:{caller.user_id}"
     return Actor(
         staff_pin_id=staff_pin_id,
         pin=pin,
-        user_id=principal().user_id,
+        user_id=caller.user_id,
+        terminal=terminal,
         client_ip=request.remote_addr,
         user_agent=request.user_agent.string or None,
     )

@@ -7,7 +7,6 @@ is not found (404), exactly like an id that does not exist.
 from flask import Response
 from flask_smorest import Blueprint
 
-from ..rate_limits import limit_failed_pin_attempts
 from ..services import (
     api_key_service,
     card_service,
@@ -59,11 +58,11 @@ def _stacked(*decorators):
 
 
 def _balance_change_route(path: str, body_schema):
-    """What every PIN-confirmed balance change shares: POS access, a per-address limit on refused
-    PINs, an Idempotency-Key header, the BalanceChange response and its error statuses."""
+    """What every PIN-confirmed balance change shares: POS access, an Idempotency-Key header, the
+    BalanceChange response and its error statuses (the PIN's locks and rate limits are
+    pin_service's)."""
     return _stacked(
         blp.route(path, methods=["POST"]),
-        limit_failed_pin_attempts(),
         requires(Access.POS),
         blp.arguments(body_schema),
         blp.arguments(common.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
@@ -288,7 +287,7 @@ def list_pins(query):
 @requires(Access.MANAGE)
 @blp.arguments(s.StaffPinCreateSchema)
 @blp.response(201, s.StaffPinSchema)
-@_errors(400)
+@_errors(400, 422)
 def create_pin(body):
     """Give a staff member a PIN (owner)."""
     return pin_service.create_pin(_vendor_id(), body["name"], body["pin"])
@@ -308,7 +307,7 @@ def rename_pin(body, staff_pin_id):
 @requires(Access.MANAGE)
 @blp.arguments(s.StaffPinChangeSchema)
 @blp.response(200, s.StaffPinSchema)
-@_errors(400, 404)
+@_errors(400, 404, 422)
 def change_pin(body, staff_pin_id):
     """Set a new PIN (owner); this also lifts a lock."""
     return pin_service.change_pin(_vendor_id(), staff_pin_id, body["pin"])
@@ -328,8 +327,27 @@ def deactivate_pin(staff_pin_id):
 @blp.response(200, s.StaffPinSchema)
 @_errors(400, 404)
 def unlock_pin(staff_pin_id):
-    """Lift a lockout before it expires (owner)."""
+    """Lift a PIN's locks before they expire (owner): everywhere and at every terminal; its
+    next lock is again the shortest. The terminals' own locks stay (see /lockouts)."""
     return pin_service.unlock_pin(_vendor_id(), staff_pin_id)
+
+
+@blp.route("/lockouts", methods=["GET"])
+@requires(Access.MANAGE)
+@blp.response(200, s.LockoutSchema(many=True))
+def list_lockouts():
+    """The locks in force after wrong PINs (owner), the longest first: a PIN everywhere, a PIN
+    at one terminal, or a whole terminal (docs/security.md)."""
+    return pin_service.list_lockouts(_vendor_id())
+
+
+@blp.route("/lockouts/<id:throttle_id>/unlock", methods=["POST"])
+@requires(Access.MANAGE)
+@blp.response(204)
+@_errors(400, 404)
+def unlock_lockout(throttle_id):
+    """Lift one lock at one terminal (owner), and forget that counter's wrong PINs."""
+    pin_service.unlock_terminal(_vendor_id(), throttle_id)
 
 
 # Customers' data ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Enum, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -73,6 +73,9 @@ class LoyaltyProgram(db.Model):
     card_background_color: Mapped[str] = mapped_column(String(7), default="#1F3A5F")
     card_text_color: Mapped[str] = mapped_column(String(7), default="#FFFFFF")
     logo_url: Mapped[str | None] = mapped_column(String(500))
+    # Where the shop is: the Apple pass surfaces on the lock screen near it (both or neither).
+    shop_latitude: Mapped[float | None] = mapped_column(Float)
+    shop_longitude: Mapped[float | None] = mapped_column(Float)
 
     apple_wallet_enabled: Mapped[bool] = mapped_column(default=False)
     google_wallet_enabled: Mapped[bool] = mapped_column(default=False)

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
+from .. import rate_limits
 from ..clock import token_urlsafe, utcnow
 from ..errors import (
     LinkAlreadyUsed,
@@ -146,10 +147,14 @@ def _set_password(user: User, password: str) -> None:
 # Password reset -----------------------------------------------------------------------------------
 
 
-def request_password_reset(email: str, locale: str | None = None) -> None:
+def request_password_reset(email: str, locale: str | None = None,
+                           client_address: str | None = None) -> None:
     """E-mail a reset link if an active login has this address; otherwise do nothing. The caller
-    answers the same either way, so nobody learns which addresses have a login."""
+    answers the same either way, so nobody learns which addresses have a login. Every request
+    counts towards the password-reset limits, per client address and per address typed
+    (RateLimited once either is used up; rate_limits.py)."""
     address = (email or "").strip().lower()
+    rate_limits.count(rate_limits.PASSWORD_RESET, client_address, address[:254])
     user = db.session.scalar(select(User).where(User.email == address)) if address else None
     if user is not None and user.is_active_user and not user.is_invitation_pending:
         email_service.enqueue(email_service.Email(

@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
+from .. import rate_limits
 from ..clock import token_urlsafe, utcnow
 from ..errors import LinkAlreadyUsed, LinkExpired, LinkInvalid
 from ..extensions import db
@@ -30,11 +31,14 @@ def _fingerprint(card: LoyaltyCard) -> str:
     return hashlib.sha256(card.public_token.encode()).hexdigest()[:20]
 
 
-def request_card_link(vendor_slug: str, email: str, locale: str | None = None) -> None:
+def request_card_link(vendor_slug: str, email: str, locale: str | None = None,
+                      client_address: str | None = None) -> None:
     """E-mail a one-time card link if someone joined this vendor's program with this address;
     otherwise do nothing. Raises VendorNotFound (the shop is public), ValidationError for an
-    address that is not one."""
+    address that is not one, RateLimited once the card-link limits, per client address and per
+    address typed, are used up (every request counts; rate_limits.py)."""
     vendor = vendor_service.get_vendor_by_slug(vendor_slug)
+    rate_limits.count(rate_limits.CARD_LINK, client_address, (email or "").strip().lower()[:254])
     address = card_service.normalise_email(email)
     found = db.session.execute(
         select(LoyaltyCard, Customer)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..models import ProgramType
+from .apple_pass_images import initials
 from .program_service import _validated, get_program
 
 _LOOK_SETTINGS = (
@@ -44,6 +45,11 @@ class CardLook:
     @property
     def readable(self) -> bool:
         return self.contrast_ratio >= MIN_TEXT_CONTRAST
+
+    @property
+    def initials(self) -> str:
+        """What the Apple pass's drawn logo and icon show."""
+        return initials(self.vendor_name)
 
 
 def _relative_luminance(colour: str) -> float:

@@ -4,12 +4,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from .. import rate_limits
 from ..clock import random_digits, token_urlsafe, utcnow
 from ..errors import (
     LoyaltyCardAlreadyExists,
@@ -174,8 +174,18 @@ def _unused_card_number() -> str:
             return number
 
 
-def enrol_by_vendor_slug(vendor_slug: str, **customer_fields) -> Enrolment:
-    """Enrolment from the public join page or API: the program is found by the vendor's slug."""
+def enrol_by_vendor_slug(
+    vendor_slug: str, client_address: str | None = None, **customer_fields
+) -> Enrolment:
+    """Enrolment from the public join page or API: the program is found by the vendor's slug.
+
+    Every try counts against the enrolment limit of the client address and of the e-mail (or
+    phone) at this vendor, and is refused with RateLimited once either is used up (so the pages
+    cannot be used to create cards in bulk, or to probe who is enrolled).
+    """
+    contact = (customer_fields.get("email") or customer_fields.get("phone") or "").strip().lower()
+    target = f"{vendor_slug}/{contact}" if contact else None
+    rate_limits.count(rate_limits.ENROLMENT, client_address, target)
     return enrol_customer(program_service.get_public_program(vendor_slug), **customer_fields)
 
 
@@ -305,30 +315,3 @@ def set_card_active(vendor_id: int, card_id: int, active: bool) -> LoyaltyCard:
     )
     db.session.commit()
     return card
-
-
-@dataclass(frozen=True)
-class WalletLinks:
-    card_url: str
-    apple_wallet_url: str | None
-    google_wallet_url: str | None
-
-
-def wallet_links(public_token: str) -> WalletLinks:
-    """Where a customer finds their card: its web page always, and a wallet link when the program
-    enables that wallet and the platform is configured for it (APPLE_PASS_TYPE_IDENTIFIER,
-    GOOGLE_WALLET_ISSUER_ID); the wallet services serve those links. Raises LoyaltyCardNotFound."""
-    card = get_card_by_public_token(public_token)
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    token_path = f"{base}/api/v1/loyalty/cards/{card.public_token}"
-    apple = card.program.apple_wallet_enabled and current_app.config.get(
-        "APPLE_PASS_TYPE_IDENTIFIER"
-    )
-    google = card.program.google_wallet_enabled and current_app.config.get(
-        "GOOGLE_WALLET_ISSUER_ID"
-    )
-    return WalletLinks(
-        card_url=f"{base}/card/{card.public_token}",
-        apple_wallet_url=f"{token_path}/wallet/apple" if apple else None,
-        google_wallet_url=f"{token_path}/wallet/google" if google else None,
-    )

@@ -19,7 +19,7 @@ from ..models import (
     LoyaltyProgram,
     LoyaltyTransaction,
 )
-from . import change_tags, outbox
+from . import apple_wallet_service, change_tags, outbox
 
 # Stored in place of the name; not translated, it is data, not a message.
 ERASED_NAME = "[erased]"
@@ -95,11 +95,12 @@ def erase_customer(vendor_id: int, customer_id: int) -> Customer:
     customer.locale = None
     customer.erased_at = utcnow()
     card_ids = select(LoyaltyCard.id).where(LoyaltyCard.customer_id == customer.id)
-    for device in db.session.scalars(
+    for registration in db.session.scalars(
         select(AppleDeviceRegistration).where(AppleDeviceRegistration.card_id.in_(card_ids))
     ):
-        db.session.delete(device)
+        db.session.delete(registration)
     db.session.flush()
+    apple_wallet_service.delete_devices_without_passes()
     # Passes and wallet objects may show the name: each card changes, and the erasure itself is
     # announced for whoever keeps personal data elsewhere (in the same transaction).
     change_tags.bump_cards("customer_id = :customer_id", {"customer_id": customer.id})
@@ -112,3 +113,4 @@ def erase_customer(vendor_id: int, customer_id: int) -> Customer:
     outbox.announce_customer_erasure(customer.id)
     db.session.commit()
     return customer
+

@@ -47,6 +47,8 @@ class Actor:
     user_id: int | None = None
     client_ip: str | None = None
     user_agent: str | None = None
+    # Where the PIN was typed, for its wrong-PIN counters: "user:<id>" or "key:<api key id>".
+    terminal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,12 @@ def _pin_record_from(row: HotRow) -> pin_service.PinRecord | None:
     if row.pin_id is None:
         return None
     return pin_service.PinRecord(
-        row.pin_id, row.pin_hash, row.failed_attempts, as_utc(row.locked_until), row.pin_is_active
+        row.pin_id,
+        row.pin_hash,
+        row.failed_attempts,
+        as_utc(row.locked_until),
+        row.pin_is_active,
+        row.vendor_id,
     )
 
 
@@ -391,7 +398,13 @@ def apply_change(
         staff_pin_id = actor.staff_pin_id
         if requires_staff_pin and rules.require_staff_pin:
             db.session.commit()  # hold no transaction (and, on SQLite, no lock) during bcrypt
-            staff_pin_id = pin_service.check_pin(_pin_record_from(row), actor.pin, rules.pin_policy)
+            staff_pin_id = pin_service.check_pin(
+                _pin_record_from(row),
+                actor.pin,
+                rules.pin_policy,
+                terminal=actor.terminal,
+                client_address=actor.client_ip,
+            )
         elif staff_pin_id is not None and row.pin_id is None:
             staff_pin_id = None  # an unknown PIN id is not recorded when no PIN is required
 

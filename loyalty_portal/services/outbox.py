@@ -21,7 +21,8 @@ Registering a handler (do it at import time of a module that create_app imports)
 
     @outbox.handler("apple.pass_update", on=[outbox.CARD_CHANGED, outbox.PROGRAM_CHANGED])
     def push_pass_update(message: outbox.Message) -> None:
-        ...  # raise to fail; the worker retries with backoff
+        ...  # raise to fail; the worker retries with backoff (an exception whose
+             # `retryable` attribute is False makes the message dead at once)
 
 Handlers run with no transaction open and must be idempotent (a crash after the handler but
 before the outcome is recorded delivers again). A handler that writes commits its own work.
@@ -351,7 +352,7 @@ def _record_failure(
     now = utcnow()
     attempts = message.attempts + 1
     age = now - (message.retried_at or message.created_at)
-    if age >= settings.max_age:
+    if getattr(error, "final", False) or age >= settings.max_age:
         status, due_at = OutboxStatus.DEAD, now
     else:
         status, due_at = OutboxStatus.PENDING, now + backoff_delay(attempts, settings, rng)
@@ -393,6 +394,14 @@ class Outcome:
     error: str | None = None
 
 
+class HandlerFailure(str):
+    """What went wrong in a handler, as text; `final` when the error itself said that trying
+    again cannot help (an exception whose `retryable` attribute is False, e.g. Google refusing a
+    pass with 400): the message is then dead at once, for the admin to see and retry."""
+
+    final: bool = False
+
+
 def run_handler(message: Message) -> str | None:
     """Call the message's handler with no transaction open; None when it succeeded, else what
     went wrong. Never raises for a handler's error."""
@@ -405,7 +414,8 @@ def run_handler(message: Message) -> str | None:
         return None
     except Exception as error:  # a handler's failure, whatever it is, is the message's outcome
         db.session.rollback()
-        description = f"{type(error).__name__}: {error}"
+        description = HandlerFailure(f"{type(error).__name__}: {error}")
+        description.final = getattr(error, "retryable", True) is False
         log.warning("outbox message %s (%s) failed: %s", message.id, message.kind, description)
         return description
 
@@ -421,7 +431,8 @@ def record_successes(messages: list[Message], worker: str) -> list[Outcome]:
 def record_failure(
     message: Message, worker: str, error: str, settings: DeliverySettings, rng: random.Random
 ) -> Outcome:
-    """Retry later with backoff, or dead after the maximum age."""
+    """Retry later with backoff, or dead after the maximum age (or at once for a final
+    HandlerFailure)."""
     status = _record_failure(message, worker, error, settings, rng)
     db.session.commit()
     return Outcome(message, status, error)

@@ -9,31 +9,43 @@ alone is not enough to brute-force four-digit PINs.
 import base64
 import hashlib
 import hmac
-import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .. import rate_limits
 from ..clock import utcnow
 from ..errors import (
     InvalidStaffPin,
+    LockoutNotFound,
+    RateLimited,
     StaffPinLocked,
     StaffPinNotFound,
     StaffPinRequired,
+    TrivialStaffPin,
     ValidationError,
 )
 from ..extensions import db
-from ..models import StaffPin
+from ..models import LoyaltyProgram, PinThrottle, StaffPin
+from . import pin_policy
+from .pin_policy import PIN_PATTERN
 
-PIN_PATTERN = re.compile(r"^\d{4,8}$")
+# Where a PIN was typed when the caller names no terminal (scripts, the service layer's tests).
+UNNAMED_TERMINAL = "unnamed"
 
 
 @dataclass(frozen=True)
 class LockoutPolicy:
+    """The program's settings: wrong PINs in a row at one terminal before this PIN is locked
+    there, and the length of a first lock (later ones escalate, see pin_policy)."""
+
     max_failed_attempts: int = 5
     lockout_minutes: int = 30
 
@@ -55,8 +67,13 @@ def pin_matches(pin: str, pin_hash: str) -> bool:
 
 
 def _validate_pin_format(pin: str) -> None:
+    """4 to 8 digits, and not one a guesser tries first (pin_policy.trivial_reason). Raises
+    ValidationError or TrivialStaffPin."""
     if not isinstance(pin, str) or not PIN_PATTERN.match(pin):
         raise ValidationError(_l("A PIN is 4 to 8 digits."), field="pin")
+    reason = pin_policy.trivial_reason(pin)
+    if reason is not None:
+        raise TrivialStaffPin(reason)
 
 
 def _validate_name(name: str) -> str:
@@ -114,11 +131,10 @@ def rename_pin(vendor_id: int, staff_pin_id: int, name: str) -> StaffPin:
 
 
 def change_pin(vendor_id: int, staff_pin_id: int, new_pin: str) -> StaffPin:
-    """Set a new PIN; this also clears failed attempts and any lock."""
+    """Set a new PIN; this also lifts its locks and forgets its wrong PINs, at every terminal."""
     staff_pin = get_pin(vendor_id, staff_pin_id)
     staff_pin.pin_hash = hash_pin(new_pin)
-    staff_pin.failed_attempts = 0
-    staff_pin.locked_until = None
+    _forget_guesses(staff_pin)
     db.session.commit()
     return staff_pin
 
@@ -130,13 +146,104 @@ def deactivate_pin(vendor_id: int, staff_pin_id: int) -> StaffPin:
     return staff_pin
 
 
-def unlock_pin(vendor_id: int, staff_pin_id: int) -> StaffPin:
-    """An owner lifts a lockout before it expires."""
-    staff_pin = get_pin(vendor_id, staff_pin_id)
+def _forget_guesses(staff_pin: StaffPin) -> None:
     staff_pin.failed_attempts = 0
     staff_pin.locked_until = None
+    staff_pin.lock_level = 0
+    db.session.execute(delete(PinThrottle).where(PinThrottle.staff_pin_id == staff_pin.id))
+
+
+def unlock_pin(vendor_id: int, staff_pin_id: int) -> StaffPin:
+    """An owner lifts a PIN's locks before they expire: everywhere and at every terminal, and
+    its locks start again from the shortest (the terminals' own locks stay; see
+    unlock_terminal)."""
+    staff_pin = get_pin(vendor_id, staff_pin_id)
+    _forget_guesses(staff_pin)
     db.session.commit()
     return staff_pin
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A lock the owner sees: a PIN everywhere (`scope` "pin", no `throttle_id`), a PIN at one
+    terminal ("pin_at_terminal") or a whole terminal ("terminal")."""
+
+    scope: str
+    throttle_id: int | None
+    staff_pin_id: int | None
+    staff_name: str | None
+    terminal: str | None
+    terminal_name: str | None
+    locked_until: datetime
+    lock_level: int
+
+
+def terminal_names(vendor_id: int, terminals: set[str]) -> dict[str, str]:
+    """What the owner calls each terminal: the login's name or e-mail, or the API key's name."""
+    from ..models import ApiKey, User
+
+    user_ids = {int(t[5:]) for t in terminals if t.startswith("user:") and t[5:].isdigit()}
+    key_ids = {int(t[4:]) for t in terminals if t.startswith("key:") and t[4:].isdigit()}
+    names = {t: str(_l("Other (no terminal named)")) for t in terminals}
+    if user_ids:
+        for user in db.session.scalars(
+            select(User).where(User.id.in_(user_ids), User.vendor_id == vendor_id)
+        ):
+            names[f"user:{user.id}"] = str(_l("Login %(name)s", name=user.email))
+    if key_ids:
+        for key in db.session.scalars(
+            select(ApiKey).where(ApiKey.id.in_(key_ids), ApiKey.vendor_id == vendor_id)
+        ):
+            names[f"key:{key.id}"] = str(_l("API key %(name)s", name=key.name))
+    return names
+
+
+def list_lockouts(vendor_id: int, now: datetime | None = None) -> list[Lockout]:
+    """The vendor's locks in force now, the longest first."""
+    now = now or utcnow()
+    pins = {
+        p.id: p
+        for p in db.session.scalars(select(StaffPin).where(StaffPin.vendor_id == vendor_id))
+    }
+    lockouts = [
+        Lockout("pin", None, p.id, p.name, None, None, p.locked_until, p.lock_level)
+        for p in pins.values()
+        if p.locked_until is not None and p.locked_until > now
+    ]
+    throttles = list(
+        db.session.scalars(
+            select(PinThrottle).where(
+                PinThrottle.vendor_id == vendor_id, PinThrottle.locked_until > now
+            )
+        )
+    )
+    names = terminal_names(vendor_id, {t.terminal for t in throttles})
+    for throttle in throttles:
+        staff_pin = pins.get(throttle.staff_pin_id)
+        lockouts.append(
+            Lockout(
+                "pin_at_terminal" if staff_pin is not None else "terminal",
+                throttle.id,
+                throttle.staff_pin_id,
+                staff_pin.name if staff_pin is not None else None,
+                throttle.terminal,
+                names[throttle.terminal],
+                throttle.locked_until,
+                throttle.lock_level,
+            )
+        )
+    return sorted(lockouts, key=lambda lockout: lockout.locked_until, reverse=True)
+
+
+def unlock_terminal(vendor_id: int, throttle_id: int) -> None:
+    """An owner lifts a lock at one terminal (of one PIN there, or of the whole terminal) and
+    forgets that counter's wrong PINs and lock level. Another vendor's id is not found."""
+    deleted = db.session.execute(
+        delete(PinThrottle).where(PinThrottle.id == throttle_id, PinThrottle.vendor_id == vendor_id)
+    ).rowcount
+    db.session.commit()
+    if not deleted:
+        raise LockoutNotFound(throttle_id)
 
 
 # Verification -------------------------------------------------------------------------------------
@@ -151,78 +258,321 @@ class PinRecord:
     failed_attempts: int
     locked_until: datetime | None
     is_active: bool
+    vendor_id: int
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """Where an attempt is counted: its PIN-at-terminal and terminal counters."""
+
+    record: PinRecord
+    terminal: str
+    policy: LockoutPolicy
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return throttle_keys(self.record.vendor_id, self.terminal, self.record.id)
+
+
+def _settings():
+    return current_app.config
+
+
+def _escalation(policy: LockoutPolicy) -> pin_policy.Escalation:
+    return pin_policy.Escalation(
+        first_lock_minutes=policy.lockout_minutes,
+        max_lock_minutes=max(_settings()["PIN_LOCKOUT_MAX_MINUTES"], policy.lockout_minutes),
+    )
+
+
+def throttle_keys(vendor_id: int, terminal: str, staff_pin_id: int) -> tuple[str, str]:
+    """The keys of the PIN-at-terminal and the terminal counters."""
+    return f"{vendor_id}/{terminal}/{staff_pin_id}", f"{vendor_id}/{terminal}"
+
+
+_COUNTER_FIELDS = (
+    "failures", "lock_level", "locked_until", "last_failure_at", "locked_at", "in_flight",
+    "in_flight_since",
+)
+
+
+def _counter(row) -> pin_policy.Counter:
+    return pin_policy.Counter(**{name: getattr(row, name) for name in _COUNTER_FIELDS})
+
+
+def _write_counter(key: str, counter: pin_policy.Counter) -> None:
+    db.session.execute(
+        update(PinThrottle)
+        .where(PinThrottle.key == key)
+        .values(**{name: getattr(counter, name) for name in _COUNTER_FIELDS})
+    )
+
+
+def _locked_counters(attempt: _Attempt) -> tuple[pin_policy.Counter, pin_policy.Counter]:
+    """The attempt's two counters, created if new, under their row locks (taken in key order,
+    so concurrent attempts never deadlock). On SQLite, BEGIN IMMEDIATE holds the database's write
+    lock instead."""
+    pin_key, terminal_key = attempt.keys
+    record = attempt.record
+    rows = [
+        {"key": key, "vendor_id": record.vendor_id, "terminal": attempt.terminal,
+         "staff_pin_id": staff_pin_id, "failures": 0, "lock_level": 0, "in_flight": 0}
+        for key, staff_pin_id in sorted(((pin_key, record.id), (terminal_key, None)),
+                                        key=lambda pair: pair[0])
+    ]
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(PinThrottle).values(rows).on_conflict_do_nothing(
+        index_elements=["key"]
+    ))
+    found = db.session.execute(
+        select(PinThrottle.__table__)
+        .where(PinThrottle.key.in_([pin_key, terminal_key]))
+        .order_by(PinThrottle.key)
+        .with_for_update()
+    ).all()
+    by_key = {row.key: _counter(row) for row in found}
+    return by_key[pin_key], by_key[terminal_key]
+
+
+# On equal ends, the broader lock is the one to tell.
+_SCOPE_BREADTH = {"pin_at_terminal": 0, "terminal": 1, "pin": 2}
+
+
+def _raise_longest(locks: list[tuple[datetime, str]], now: datetime):
+    locked_until, scope = max(locks, key=lambda lock: (lock[0], _SCOPE_BREADTH[lock[1]]))
+    raise StaffPinLocked(locked_until, now, scope)
+
+
+def _in_one_transaction(work):
+    try:
+        result = work()
+        db.session.commit()
+        return result
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _reserve(attempt: _Attempt, now: datetime) -> None:
+    """Hold the attempt's place on both counters before bcrypt runs, in a short transaction, so
+    N concurrent guesses never check more PINs than the counters allow. While the allowance is
+    taken by attempts being checked, wait for their outcome (a fraction of a second; a right PIN
+    gives its place back). Raises StaffPinLocked (pin_at_terminal or terminal), or RateLimited
+    if the places stay taken for PIN_BUSY_WAIT_SECONDS."""
+    pin_key, terminal_key = attempt.keys
+    decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
+    allowances = (attempt.policy.max_failed_attempts, _settings()["PIN_TERMINAL_MAX_FAILURES"])
+    deadline = time.monotonic() + _settings()["PIN_BUSY_WAIT_SECONDS"]
+
+    def try_once() -> bool:
+        counters = _locked_counters(attempt)
+        locks = [
+            (counter.locked_until, scope)
+            for counter, scope in zip(counters, ("pin_at_terminal", "terminal"), strict=True)
+            if counter.is_locked(now)
+        ]
+        if locks:
+            _raise_longest(locks, now)
+        reserved = [
+            pin_policy.reserve(counter, allowance, now, decay)
+            for counter, allowance in zip(counters, allowances, strict=True)
+        ]
+        if pin_policy.BUSY in reserved:
+            return False
+        _write_counter(pin_key, reserved[0])
+        _write_counter(terminal_key, reserved[1])
+        return True
+
+    while not _in_one_transaction(try_once):
+        if time.monotonic() > deadline:
+            raise RateLimited(rate_limits.REFUSED_PIN.name, 1)
+        time.sleep(0.02)
+
+
+def _record_right(attempt: _Attempt, now: datetime) -> None:
+    """A right PIN gives its places back; it clears this PIN's count at this terminal and its
+    count of wrong PINs in a row everywhere (never the terminal's count)."""
+    pin_key, terminal_key = attempt.keys
+
+    def work():
+        pin_counter, terminal_counter = _locked_counters(attempt)
+        _write_counter(pin_key, pin_policy.record_right(pin_counter, now, clears_failures=True))
+        _write_counter(
+            terminal_key, pin_policy.record_right(terminal_counter, now, clears_failures=False)
+        )
+        if attempt.record.failed_attempts:
+            db.session.execute(
+                update(StaffPin).where(StaffPin.id == attempt.record.id).values(failed_attempts=0)
+            )
+
+    _in_one_transaction(work)
+
+
+def _give_back(attempt: _Attempt, now: datetime) -> None:
+    """The check itself failed (not the PIN): free the attempt's places, count nothing."""
+    pin_key, terminal_key = attempt.keys
+
+    def work():
+        for key, counter in zip((pin_key, terminal_key), _locked_counters(attempt), strict=True):
+            _write_counter(key, pin_policy.record_right(counter, now, clears_failures=False))
+
+    _in_one_transaction(work)
+
+
+def _lock_everywhere_if_spread(attempt: _Attempt, now: datetime) -> datetime | None:
+    """The backstop against guessing spread over terminals: once this PIN got locked at
+    PIN_GLOBAL_LOCK_TERMINALS different terminals within a day, lock it at every terminal, for
+    longer each time (staff_pins.lock_level). One terminal alone can never cause this."""
+    staff_pin_id = attempt.record.id
+    terminals = db.session.scalar(
+        select(func.count(PinThrottle.id)).where(
+            PinThrottle.staff_pin_id == staff_pin_id,
+            PinThrottle.locked_at >= now - timedelta(days=1),
+        )
+    )
+    if terminals < _settings()["PIN_GLOBAL_LOCK_TERMINALS"]:
+        return None
+    staff_pin = db.session.execute(
+        select(StaffPin.lock_level, StaffPin.locked_until)
+        .where(StaffPin.id == staff_pin_id)
+        .with_for_update()
+    ).one()
+    if staff_pin.locked_until is not None and staff_pin.locked_until > now:
+        return staff_pin.locked_until
+    escalation = _escalation(attempt.policy)
+    level = pin_policy.decayed_level(
+        pin_policy.Counter(lock_level=staff_pin.lock_level, locked_until=staff_pin.locked_until),
+        now,
+        escalation,
+    )
+    locked_until = now + timedelta(minutes=escalation.lock_minutes(level))
+    db.session.execute(
+        update(StaffPin)
+        .where(StaffPin.id == staff_pin_id)
+        .values(lock_level=level + 1, locked_until=locked_until)
+    )
+    return locked_until
+
+
+def _record_wrong(attempt: _Attempt, now: datetime):
+    """A wrong PIN: counted on both counters (a counter reaching its allowance locks, for longer
+    each time), in a row for the owner's screen, and checked against the backstop. Raises
+    StaffPinLocked if it locked anything, InvalidStaffPin otherwise."""
+    pin_key, terminal_key = attempt.keys
+    escalation = _escalation(attempt.policy)
+    decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
+
+    def work():
+        pin_counter, terminal_counter = _locked_counters(attempt)
+        pin_outcome = pin_policy.record_wrong(
+            pin_counter, attempt.policy.max_failed_attempts, now, escalation, decay
+        )
+        terminal_outcome = pin_policy.record_wrong(
+            terminal_counter, _settings()["PIN_TERMINAL_MAX_FAILURES"], now, escalation, decay
+        )
+        _write_counter(pin_key, pin_outcome.counter)
+        _write_counter(terminal_key, terminal_outcome.counter)
+        db.session.execute(
+            update(StaffPin)
+            .where(StaffPin.id == attempt.record.id)
+            .values(failed_attempts=StaffPin.failed_attempts + 1)
+        )
+        everywhere = _lock_everywhere_if_spread(attempt, now) if pin_outcome.locked else None
+        return pin_outcome, terminal_outcome, everywhere
+
+    pin_outcome, terminal_outcome, everywhere = _in_one_transaction(work)
+    locks = [
+        (outcome.counter.locked_until, scope)
+        for outcome, scope in ((pin_outcome, "pin_at_terminal"), (terminal_outcome, "terminal"))
+        if outcome.locked
+    ]
+    if everywhere is not None:
+        locks.append((everywhere, "pin"))
+    if locks:
+        _raise_longest(locks, now)
+    raise InvalidStaffPin(remaining_attempts=min(pin_outcome.remaining, terminal_outcome.remaining))
 
 
 def check_pin(
-    record: PinRecord | None, pin: str | None, policy: LockoutPolicy, now: datetime | None = None
+    record: PinRecord | None,
+    pin: str | None,
+    policy: LockoutPolicy,
+    now: datetime | None = None,
+    *,
+    terminal: str | None = None,
+    client_address: str | None = None,
 ) -> int:
     """Verify `pin` against one staff member's record and return the staff PIN id.
 
-    Runs one bcrypt verification, outside any row lock. A failure is counted and committed at
-    once (it must survive the refused operation); the `policy.max_failed_attempts`-th consecutive
-    failure locks the PIN for `policy.lockout_minutes`; a lock that has expired starts a fresh
-    count; a success resets the count.
+    `terminal` names where the PIN was typed: a login ("user:12") or an API key ("key:3").
+    The attempt is first refused if the PIN is locked everywhere, or if the client address or
+    the staff PIN has used up the refused-PIN rate limit. It is then reserved as a wrong PIN on
+    the PIN-at-terminal and terminal counters (committed at once, see pin_policy), checked with
+    one bcrypt verification outside any transaction, and given back if right. A wrong PIN stays
+    counted, also against the rate limits, and may lock: this PIN at this terminal
+    (`policy.max_failed_attempts` in a row), this terminal (PIN_TERMINAL_MAX_FAILURES), or the
+    PIN everywhere (locked at PIN_GLOBAL_LOCK_TERMINALS terminals within a day); each lock of a
+    counter lasts longer than its last (pin_policy.Escalation).
 
-    Raises StaffPinRequired, StaffPinNotFound (unknown or inactive), StaffPinLocked,
-    InvalidStaffPin.
+    Raises StaffPinRequired, StaffPinNotFound (unknown or inactive), StaffPinLocked (details
+    `locked_until`, `lock_scope`), RateLimited, InvalidStaffPin (details `remaining_attempts`).
     """
     now = now or utcnow()
     if not pin:
         raise StaffPinRequired()
     if record is None or not record.is_active:
         raise StaffPinNotFound()
-    lock_active = record.locked_until is not None and record.locked_until > now
-    if lock_active:
-        raise StaffPinLocked(record.locked_until, now)
-    if PIN_PATTERN.match(pin) and pin_matches(pin, record.pin_hash):
-        if record.failed_attempts or record.locked_until is not None:
-            db.session.execute(
-                update(StaffPin)
-                .where(StaffPin.id == record.id)
-                .values(failed_attempts=0, locked_until=None)
-            )
-            db.session.commit()
-        return record.id
-    _count_failure(record.id, policy, now)
-
-
-def _count_failure(staff_pin_id: int, policy: LockoutPolicy, now: datetime):
-    lock_expired = StaffPin.locked_until.is_not(None) & (StaffPin.locked_until <= now)
-    new_count = case((lock_expired, 1), else_=StaffPin.failed_attempts + 1)
-    locked_until = now + timedelta(minutes=policy.lockout_minutes)
-    # One atomic statement, so two failures racing on two tablets are both counted.
-    row = db.session.execute(
-        update(StaffPin)
-        .where(StaffPin.id == staff_pin_id)
-        .values(
-            failed_attempts=new_count,
-            locked_until=case((new_count >= policy.max_failed_attempts, locked_until), else_=None),
-        )
-        .returning(StaffPin.failed_attempts, StaffPin.locked_until)
-    ).one()
-    db.session.commit()
-    if row.locked_until is not None:
-        raise StaffPinLocked(row.locked_until, now)
-    raise InvalidStaffPin(remaining_attempts=policy.max_failed_attempts - row.failed_attempts)
+    if record.locked_until is not None and record.locked_until > now:
+        raise StaffPinLocked(record.locked_until, now, "pin")
+    target = f"staff-pin/{record.id}"
+    with rate_limits.attempt(rate_limits.REFUSED_PIN, client_address, target) as limited:
+        attempt = _Attempt(record, terminal or UNNAMED_TERMINAL, policy)
+        _reserve(attempt, now)  # a lock refuses it unchecked: the rate limits are given back
+        try:
+            right = PIN_PATTERN.match(pin) is not None and pin_matches(pin, record.pin_hash)
+        except BaseException:
+            _give_back(attempt, now)
+            raise
+        if right:
+            _record_right(attempt, now)
+            return record.id
+        limited.failed()
+        _record_wrong(attempt, now)
 
 
 def verify_pin(
-    vendor_id: int, staff_pin_id: int | None, pin: str | None, policy: LockoutPolicy | None = None
+    vendor_id: int,
+    staff_pin_id: int | None,
+    pin: str | None,
+    policy: LockoutPolicy | None = None,
+    *,
+    terminal: str | None = None,
+    client_address: str | None = None,
 ) -> int:
-    """Verify a staff member's PIN outside of a balance change (e.g. to unlock a screen)."""
+    """Verify a staff member's PIN outside of a balance change (e.g. to unlock a screen), under
+    the same counters and limits as check_pin."""
     if staff_pin_id is None:
         raise StaffPinRequired()
     record = None
-    staff_pin = db.session.scalar(
-        select(StaffPin).where(StaffPin.id == staff_pin_id, StaffPin.vendor_id == vendor_id)
-    )
-    if staff_pin is not None:
+    row = db.session.execute(
+        select(StaffPin, LoyaltyProgram.pin_max_failed_attempts, LoyaltyProgram.pin_lockout_minutes)
+        .outerjoin(LoyaltyProgram, LoyaltyProgram.vendor_id == StaffPin.vendor_id)
+        .where(StaffPin.id == staff_pin_id, StaffPin.vendor_id == vendor_id)
+    ).first()
+    if row is not None:
+        staff_pin = row[0]
         record = PinRecord(
             staff_pin.id,
             staff_pin.pin_hash,
             staff_pin.failed_attempts,
             staff_pin.locked_until,
             staff_pin.is_active,
+            staff_pin.vendor_id,
         )
+        if policy is None and row.pin_max_failed_attempts is not None:
+            policy = LockoutPolicy(row.pin_max_failed_attempts, row.pin_lockout_minutes)
     db.session.commit()  # end the read before the slow hash
-    return check_pin(record, pin, policy or LockoutPolicy())
+    return check_pin(
+        record, pin, policy or LockoutPolicy(), terminal=terminal, client_address=client_address
+    )

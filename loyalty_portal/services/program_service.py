@@ -49,8 +49,11 @@ _TEXT_LIMITS = {"name": (1, 120), "description": (0, 2000), "stamps_reward_descr
 # is_active pauses the program: no enrolments or counter operations; owners' corrections still work.
 _BOOLEANS = ("require_staff_pin", "apple_wallet_enabled", "google_wallet_enabled", "is_active")
 _COLOURS = ("card_background_color", "card_text_color")
+# The shop's position, where the Apple pass surfaces on the lock screen; empty means none.
+_COORDINATES = {"shop_latitude": (-90, 90), "shop_longitude": (-180, 180)}
 EDITABLE_SETTINGS = (
     *_INT_RANGES,
+    *_COORDINATES,
     *_OPTIONAL_INT_RANGES,
     *_TEXT_LIMITS,
     *_BOOLEANS,
@@ -104,6 +107,17 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str) or not COLOUR_PATTERN.match(value):
                 raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
             value = value.upper()
+        elif key in _COORDINATES:
+            low, high = _COORDINATES[key]
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not low <= value <= high
+            ):
+                raise ValidationError(
+                    _l("Must be a number from %(low)s to %(high)s, or empty.", low=low, high=high),
+                    field=key,
+                )
         elif key == "logo_url":
             value = (value or "").strip() or None
             if value is not None and (len(value) > 500 or not value.startswith(("https://", "/"))):

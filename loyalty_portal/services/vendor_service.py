@@ -1,5 +1,6 @@
 """Vendors and the people who sign in for them."""
 
+import functools
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -8,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import rate_limits
 from ..clock import utcnow
 from ..errors import (
     LoyaltyError,
@@ -160,20 +162,34 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Takes one bcrypt check either way, so
-    the response time does not tell whether the e-mail exists."""
-    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    stored = user.password_hash if user is not None else _DUMMY_HASH
-    matches = bcrypt.checkpw((password or "").encode(), stored.encode())
-    if user is None or not matches or not user.is_active:
-        return None
-    user.last_login_at = utcnow()
-    db.session.commit()
-    return user
+def authenticate(email: str, password: str, client_address: str | None = None) -> User | None:
+    """The active user with these credentials, or None.
+
+    Refused with RateLimited (before the password is checked, so even the right one) once the
+    client address or the e-mail has used up the sign-in limit; each failure counts against both,
+    a success not at all.
+    Known and unknown e-mails cost the same: one bcrypt check at the configured cost (an unknown
+    e-mail is checked against a dummy hash of that cost), one count on failure.
+    """
+    email = (email or "").strip().lower()
+    with rate_limits.attempt(rate_limits.SIGN_IN, client_address, email) as attempt:
+        user = db.session.scalar(select(User).where(User.email == email))
+        rounds = current_app.config["PASSWORD_BCRYPT_ROUNDS"]
+        stored = user.password_hash if user is not None else dummy_password_hash(rounds)
+        matches = bcrypt.checkpw((password or "").encode(), stored.encode())
+        if user is None or not matches or not user.is_active:
+            attempt.failed()
+            return None
+        user.last_login_at = utcnow()
+        db.session.commit()
+        return user
 
 
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(4)).decode()
+@functools.cache
+def dummy_password_hash(rounds: int) -> str:
+    """A hash of nothing at `rounds`, checked for unknown e-mails so they cost as much as known
+    ones (create_app computes it once at start-up)."""
+    return bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds)).decode()
 
 
 def count_vendors() -> int:

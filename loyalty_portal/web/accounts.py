@@ -3,10 +3,10 @@
 Both links are signed, expire and work once (services/account_service.py); a bad link is a
 LoyaltyError (404 LINK_INVALID, 410 LINK_EXPIRED or LINK_ALREADY_USED) shown on the error page.
 Asking for a reset gives the same answer whether or not the address has a login, and is limited
-per client address and per e-mail address (rate_limits.limit_link_requests).
+per client address and per e-mail address (account_service.request_password_reset).
 """
 
-from flask import Blueprint, flash, redirect, render_template
+from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +17,6 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..errors import ValidationError
 from ..models import Role
-from ..rate_limits import limit_link_requests
 from ..services import account_service
 from .auth import ROLE_HOME
 
@@ -74,11 +73,11 @@ def invitation(token: str):
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limit_link_requests("PASSWORD_RESET_CLIENT_RATE_LIMIT", "PASSWORD_RESET_RATE_LIMIT")
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        account_service.request_password_reset(form.email.data, str(get_locale()))
+        account_service.request_password_reset(form.email.data, str(get_locale()),
+                                               client_address=request.remote_addr)
         return render_template("auth/reset_sent.html", email=form.email.data.strip())
     status = 422 if form.is_submitted() else 200
     return render_template("auth/forgot_password.html", form=form), status

@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -18,10 +17,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..extensions import limiter
+from ..errors import RateLimited
 from ..i18n import normalise_locale
 from ..models import Role
 from ..services import vendor_service
+from .errors import screen_message
 
 bp = Blueprint("auth", __name__)
 
@@ -57,18 +57,26 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")) or _role_home())
     form = LoginForm()
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        user = vendor_service.authenticate(form.email.data, form.password.data)
+        # A refusal is shown on the form, so the e-mail typed stays there.
+        try:
+            user = vendor_service.authenticate(
+                form.email.data, form.password.data, request.remote_addr
+            )
+        except RateLimited as error:
+            form.password.errors.append(screen_message(error))
+            return render_template("auth/login.html", form=form), error.status, {
+                "Retry-After": str(error.retry_after_seconds)
+            }
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or _role_home(), 303)
         form.password.errors.append(_l("This e-mail address and password do not match."))
-    status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
 

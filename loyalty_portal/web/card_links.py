@@ -5,7 +5,7 @@ a customer), and asking is limited per client address and per e-mail address. Th
 card's page once; an expired, used or re-issued link is a LoyaltyError on the error page.
 """
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +13,6 @@ from wtforms import EmailField
 from wtforms.validators import DataRequired, Length
 
 from ..errors import ValidationError
-from ..rate_limits import limit_link_requests
 from ..services import card_link_service, vendor_service
 
 bp = Blueprint("card_links", __name__)
@@ -26,13 +25,13 @@ class CardLinkForm(FlaskForm):
 
 
 @bp.route("/join/<vendor_slug>/card-link", methods=["GET", "POST"])
-@limit_link_requests("CARD_LINK_CLIENT_RATE_LIMIT", "CARD_LINK_RATE_LIMIT")
 def request_link(vendor_slug: str):
     vendor = vendor_service.get_vendor_by_slug(vendor_slug)
     form = CardLinkForm()
     if form.validate_on_submit():
         try:
-            card_link_service.request_card_link(vendor.slug, form.email.data, str(get_locale()))
+            card_link_service.request_card_link(vendor.slug, form.email.data, str(get_locale()),
+                                                client_address=request.remote_addr)
         except ValidationError as error:
             form.email.errors = [*form.email.errors, error.message]
         else:

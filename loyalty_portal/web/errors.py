@@ -15,7 +15,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_time, gettext, ngettext
+from flask_babel import format_datetime, format_time, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -25,6 +25,7 @@ from ..errors import (
     InvalidStaffPin,
     LoyaltyError,
     PurchaseAmountTooLarge,
+    RateLimited,
     StaffPinLocked,
     StampCooldown,
 )
@@ -61,9 +62,11 @@ def screen_message(error: LoyaltyError) -> str:
         return ngettext("Wrong PIN. %(num)s attempt left.", "Wrong PIN. %(num)s attempts left.",
                         error.details["remaining_attempts"])
     if isinstance(error, StaffPinLocked):
-        return gettext("This PIN is locked until %(time)s after too many wrong attempts. "
-                       "The owner can unlock it sooner.",
-                       time=format_time(error.locked_until, "short"))
+        return _locked_message(error)
+    if isinstance(error, RateLimited):
+        return ngettext("Too many attempts. Please wait %(num)s minute and try again.",
+                        "Too many attempts. Please wait %(num)s minutes and try again.",
+                        (error.retry_after_seconds + 59) // 60)
     if isinstance(error, StampCooldown):
         return ngettext(
             "Too soon for another stamp on this card: wait %(num)s more minute (until %(time)s).",
@@ -77,6 +80,23 @@ def screen_message(error: LoyaltyError) -> str:
             amount=money(error.details["max_purchase_amount_cents"], current_user.vendor.currency),
         )
     return error.message
+
+
+def _locked_message(error: StaffPinLocked) -> str:
+    """Which lock, and until when: a lock of more than a day names the date too."""
+    until = error.locked_until
+    when = (format_time(until, "short") if error.retry_after_seconds < 20 * 3600
+            else format_datetime(until, "short"))
+    if error.lock_scope == "terminal":
+        return gettext("PIN entry at this terminal is locked until %(time)s after too many wrong "
+                       "PINs. Other terminals still work; the owner can unlock it sooner.",
+                       time=when)
+    if error.lock_scope == "pin_at_terminal":
+        return gettext("This PIN is locked at this terminal until %(time)s after too many wrong "
+                       "attempts. It still works at other terminals; the owner can unlock it "
+                       "sooner.", time=when)
+    return gettext("This PIN is locked until %(time)s after too many wrong attempts. "
+                   "The owner can unlock it sooner.", time=when)
 
 
 def render_http_error_page(error: HTTPException):

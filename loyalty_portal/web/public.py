@@ -8,7 +8,6 @@ htmx polls /card/<token>/live, a conditional GET that answers 304 while the card
 import segno
 from flask import (
     Blueprint,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -23,10 +22,16 @@ from markupsafe import Markup
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..errors import LoyaltyCardAlreadyExists, ValidationError
-from ..extensions import limiter
+from ..errors import LoyaltyCardAlreadyExists, RateLimited, ValidationError
 from ..i18n import SUPPORTED_LOCALES
-from ..services import card_service, program_service, program_texts, transaction_service
+from ..services import (
+    card_service,
+    program_service,
+    program_texts,
+    transaction_service,
+    wallet_service,
+)
+from .errors import screen_message
 from .navigation import LANGUAGE_NAMES
 
 bp = Blueprint("public", __name__)
@@ -49,12 +54,7 @@ class JoinForm(FlaskForm):
     consent = BooleanField(_l("I accept the privacy notice"))
 
 
-def _enrol_limit() -> str:
-    return current_app.config["ENROL_RATE_LIMIT"]
-
-
 @bp.route("/join/<vendor_slug>", methods=["GET", "POST"])
-@limiter.limit(_enrol_limit, methods=["POST"])
 def join(vendor_slug: str):
     program = program_texts.localized(program_service.get_public_program(vendor_slug),
                                       str(get_locale()))
@@ -66,11 +66,16 @@ def join(vendor_slug: str):
         # concern, so nothing the customer typed is lost (the one place a view catches errors).
         try:
             enrolment = card_service.enrol_by_vendor_slug(
-                vendor_slug, name=form.name.data, email=form.email.data, phone=form.phone.data,
+                vendor_slug, client_address=request.remote_addr, name=form.name.data,
+                email=form.email.data, phone=form.phone.data,
                 locale=form.locale.data, consent=form.consent.data,
             )
         except LoyaltyCardAlreadyExists:
             return render_template("public/already_enrolled.html", program=program), 409
+        except RateLimited as error:
+            return render_template("public/join.html", form=form, program=program,
+                                   refusal=screen_message(error)), error.status, {
+                "Retry-After": str(error.retry_after_seconds)}
         except ValidationError as error:
             field = getattr(form, error.details.get("field", ""), None) or form.name
             field.errors = [*field.errors, error.message]
@@ -90,7 +95,7 @@ def _card_context(found) -> dict:
         card=found,
         program=program_texts.localized(found.program, str(get_locale())),
         qr_code=_qr_svg(found.public_token),
-        wallet=card_service.wallet_links(found.public_token),
+        wallet=wallet_service.links_for(found),
         history=transaction_service.card_history(found.id, limit=HISTORY_ROWS),
         poll_seconds=LIVE_CARD_POLL_SECONDS,
     )

@@ -27,9 +27,11 @@ from ..errors import ValidationError
 from ..models import Role
 from ..services import (
     api_key_service,
+    apple_wallet_service,
     card_look,
     card_service,
     export_service,
+    google_wallet_service,
     pin_service,
     program_service,
     program_texts,
@@ -134,7 +136,9 @@ def program():
             return _done(_("The program is saved."), ".program")
         status = 422
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
-    return _page("program", form=form, look=look, status=status)
+    return _page("program", form=form, look=look, status=status,
+                 apple_wallet=apple_wallet_service.is_configured(),
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.post("/program/preview")
@@ -142,7 +146,9 @@ def program_preview():
     """The card as it would look with the form's unsaved values (htmx, on every input)."""
     form = ProgramForm()
     look = card_look.preview_card_look(_vendor_id(), **form.changes())
-    return _page("program", "_card_preview", form=form, look=look)
+    return _page("program", "_card_preview", form=form, look=look,
+                 apple_wallet=apple_wallet_service.is_configured(),
+                 google_wallet_configured=google_wallet_service.is_configured())
 
 
 @bp.get("/program/rewards/row")
@@ -176,7 +182,8 @@ def staff():
         else:
             status = 422
     pins = pin_service.list_pins(_vendor_id(), include_inactive=True)
-    return _page("staff", "_staff", status=status, form=form, pins=pins, created=created)
+    return _page("staff", "_staff", status=status, form=form, pins=pins, created=created,
+                 lockouts=pin_service.list_lockouts(_vendor_id()))
 
 
 @bp.get("/staff/<int:staff_pin_id>")
@@ -217,6 +224,13 @@ def _staff_row(staff_pin, message: str):
 def unlock_staff_pin(staff_pin_id: int):
     staff_pin = pin_service.unlock_pin(_vendor_id(), staff_pin_id)
     return _staff_row(staff_pin, _("%(name)s's PIN is unlocked.", name=staff_pin.name))
+
+
+@bp.post("/staff/lockouts/<int:throttle_id>/unlock")
+def unlock_lockout(throttle_id: int):
+    """Lift one lock at one terminal (a PIN there, or every PIN there)."""
+    pin_service.unlock_terminal(_vendor_id(), throttle_id)
+    return _done(_("The lock is lifted."), ".staff")
 
 
 @bp.post("/staff/<int:staff_pin_id>/deactivate")

@@ -14,6 +14,7 @@ from wtforms import (
     ColorField,
     DateField,
     FieldList,
+    FloatField,
     Form,
     FormField,
     HiddenField,
@@ -24,6 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
 from wtforms.widgets import NumberInput
 
 from ..errors import ValidationError
@@ -124,6 +126,12 @@ class ProgramForm(OwnerForm):
     card_background_color = ColorField(_l("Card colour"))
     card_text_color = ColorField(_l("Text colour"))
     logo_url = StringField(_l("Logo address (https://…)"), render_kw={"maxlength": 500})
+    apple_wallet_enabled = BooleanField(_l("Offer the card as an Apple Wallet pass"))
+    shop_latitude = FloatField(_l("Shop latitude"), validators=[Optional()],
+                               widget=NumberInput(step="any", min=-90, max=90))
+    shop_longitude = FloatField(_l("Shop longitude"), validators=[Optional()],
+                                widget=NumberInput(step="any", min=-180, max=180))
+    google_wallet_enabled = BooleanField(_l("Offer the card in Google Wallet"))
 
     SERVICE_FIELDS = {"points_rewards": "rewards"}
     MONEY_FIELDS = ("max_purchase_amount_cents", "confirm_purchase_above_cents")
@@ -133,7 +141,8 @@ class ProgramForm(OwnerForm):
         "pin_max_failed_attempts", "pin_lockout_minutes", "card_background_color",
         "card_text_color", "logo_url", "is_active", "max_stamps_per_purchase",
         "max_purchase_amount_cents", "max_daily_points", "confirm_purchase_above_cents",
-        "counter_undo_minutes",
+        "counter_undo_minutes", "apple_wallet_enabled", "shop_latitude", "shop_longitude",
+        "google_wallet_enabled",
     )
 
     @classmethod
@@ -154,6 +163,10 @@ class ProgramForm(OwnerForm):
     def changes(self) -> dict:
         """Everything the owner can set, as `program_service.update_program` takes it."""
         changes = {name: self[name].data for name in self.SETTINGS}
+        for name in ("shop_latitude", "shop_longitude"):
+            typed = (self[name].raw_data or [""])[0].strip()
+            if typed and self[name].data is None:
+                changes[name] = typed  # not a number: the service says so beside the field
         changes["points_rewards"] = [
             {"id": row.reward_id.data or "", "name": row.name.data or "",
              "points_cost": row.points_cost.data, "active": row.active.data}

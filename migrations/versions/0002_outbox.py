@@ -1,7 +1,7 @@
 """The transactional outbox (outbox_messages) and each card's change tag.
 
 Revision ID: 0002_outbox
-Revises: 0001
+Revises: 0005_counter
 Create Date: 2026-12-03
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002_outbox'
-down_revision = '0001'
+down_revision = '0005_counter'
 branch_labels = None
 depends_on = None
 

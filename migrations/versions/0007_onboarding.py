@@ -2,7 +2,7 @@
 texts per language.
 
 Revision ID: 0007_onboarding
-Revises: 0002_outbox, 0005_counter
+Revises: 0003_pin_guessing
 Create Date: 2026-12-03
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_onboarding'
-down_revision = ('0002_outbox', '0005_counter')  # joins the outbox branch and main's chain
+down_revision = '0003_pin_guessing'
 branch_labels = None
 depends_on = None
 

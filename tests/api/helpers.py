@@ -27,7 +27,7 @@ class Shop:
         return {"Authorization": f"Bearer {self.api_key}"}
 
     def pin_body(self, **fields) -> dict:
-        return {"staff_pin_id": self.pin.id, "pin": "1234", **fields}
+        return {"staff_pin_id": self.pin.id, "pin": "4827", **fields}
 
 
 def make_shop(program_type: str = "stamps", **settings) -> Shop:
@@ -37,7 +37,7 @@ def make_shop(program_type: str = "stamps", **settings) -> Shop:
         vendor=vendor,
         program=program,
         card=make_card(program),
-        pin=make_pin(vendor, "Anna", "1234"),
+        pin=make_pin(vendor, "Anna", "4827"),
         owner=make_user(Role.OWNER, vendor),
         staff=make_user(Role.STAFF, vendor),
         api_key=api_key_service.create_key(vendor.id, "Till 1").secret,

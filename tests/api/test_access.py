@@ -1,16 +1,20 @@
 """Who may call what: credentials, roles, CSRF on session calls, and vendor isolation."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
-from loyalty_portal.models import Role
+from loyalty_portal.clock import utcnow
+from loyalty_portal.extensions import db
+from loyalty_portal.models import PinThrottle, Role
 from loyalty_portal.services import api_key_service, transaction_service
 from loyalty_portal.services.ledger import Actor
 from tests.api.helpers import A, V, assert_error, make_shop, sign_in
 from tests.factories import make_user
 
-# Every vendor route, with the ids it names ({card}, {tx}, {pin}, {customer}, {key}) and a body
+# Every vendor route, with the ids it names ({card}, {tx}, {pin}, {customer}, {key}, {lockout})
+# and a body
 # that passes validation, grouped by who may call it.
 POS_ROUTES = [
     ("GET", "/program", None),
@@ -32,11 +36,13 @@ MANAGE_ROUTES = [
     ("PATCH", "/cards/{card}", {"is_active": False}),
     ("POST", "/cards/{card}/adjust", {"stamps_delta": 1, "reason": "test"}),
     ("POST", "/transactions/{tx}/void", {"reason": "test"}),
-    ("POST", "/pins", {"name": "Mallory", "pin": "4321"}),
+    ("POST", "/pins", {"name": "Mallory", "pin": "7315"}),
     ("PATCH", "/pins/{pin}", {"name": "Renamed"}),
-    ("PUT", "/pins/{pin}/pin", {"pin": "4321"}),
+    ("PUT", "/pins/{pin}/pin", {"pin": "7315"}),
     ("POST", "/pins/{pin}/deactivate", None),
     ("POST", "/pins/{pin}/unlock", None),
+    ("GET", "/lockouts", None),
+    ("POST", "/lockouts/{lockout}/unlock", None),
     ("GET", "/customers/{customer}", None),
     ("DELETE", "/customers/{customer}", None),
     ("GET", "/api-keys", None),
@@ -59,7 +65,12 @@ def ids_of(shop) -> dict:
         shop.vendor.id, shop.card.id, stamps_delta=1, reason="setup", actor=Actor()
     )
     key = api_key_service.list_keys(shop.vendor.id)[0]
+    lockout = PinThrottle(key=f"{shop.vendor.id}/key:{key.id}", vendor_id=shop.vendor.id,
+                          terminal=f"key:{key.id}", locked_until=utcnow() + timedelta(hours=1))
+    db.session.add(lockout)
+    db.session.commit()
     return {
+        "lockout": lockout.id,
         "card": shop.card.id,
         "card_number": shop.card.card_number,
         "tx": tx.transaction_id,

@@ -5,16 +5,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from loyalty_portal.models import AppleDeviceRegistration, Customer
+from loyalty_portal.models import AppleDevice, AppleDeviceRegistration, Customer
 from loyalty_portal.services import transaction_service
 from tests.api.helpers import V, assert_error
 
 
 def add_device(db, card):
+    device = AppleDevice(device_library_identifier="device-1", push_token="ab12")
     db.session.add(
-        AppleDeviceRegistration(
-            device_library_identifier="device-1", push_token="push-1", card_id=card.id
-        )
+        AppleDeviceRegistration(device=device, card_id=card.id, pass_type_identifier="pass.test")
     )
     db.session.commit()
 
@@ -56,6 +55,7 @@ def test_erasure_anonymises_the_person_and_keeps_the_books(
     assert card["card"]["stamp_count"] == 1 and len(card["transactions"]) == 1
     assert transaction_service.verify_ledger() == []
     assert db.session.scalars(select(AppleDeviceRegistration)).all() == []
+    assert db.session.scalars(select(AppleDevice)).all() == []  # it held no other pass
     lookup = client.get(f"{V}/cards/lookup", query_string={"q": email}, headers=shop.key_headers)
     assert_error(lookup, 404, "LOYALTY_CARD_NOT_FOUND")
     # The card still works at the counter.

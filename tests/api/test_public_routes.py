@@ -84,7 +84,7 @@ def test_pin_attempts_are_rate_limited_per_client(app_with, shop):
     )
 
 
-def test_a_card_by_its_token_and_its_wallet_links(client, shop, app):
+def test_a_card_by_its_token_and_its_wallet_links(client, shop, app, request):
     token = shop.card.public_token
     body = client.get(f"{P}/cards/{token}").get_json()
     assert (body["card_number"], body["program"]["stamps_target"]) == (shop.card.card_number, 3)
@@ -93,7 +93,7 @@ def test_a_card_by_its_token_and_its_wallet_links(client, shop, app):
     assert links["card_url"].endswith(f"/card/{token}")
     assert links["apple_wallet_url"] is None and links["google_wallet_url"] is None
     program_service.update_program(shop.vendor.id, apple_wallet_enabled=True)
-    app.config["APPLE_PASS_TYPE_IDENTIFIER"] = "pass.test.loyalty"
+    request.getfixturevalue("apple_wallet")
     assert client.get(f"{P}/cards/{token}/wallet").get_json()["apple_wallet_url"]
     assert_error(client.get(f"{P}/cards/not-a-token"), 404, "LOYALTY_CARD_NOT_FOUND")
     assert_error(client.get(f"{P}/cards/not-a-token/wallet"), 404, "LOYALTY_CARD_NOT_FOUND")

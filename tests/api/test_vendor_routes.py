@@ -1,6 +1,6 @@
 """The vendor's program, cards, statistics, staff PINs and API keys over HTTP."""
 
-from loyalty_portal.services import api_key_service, pin_service
+from loyalty_portal.services import api_key_service
 from tests.api.helpers import V, assert_error
 from tests.factories import make_card
 
@@ -161,7 +161,7 @@ def test_block_and_unblock_a_card(owner_client, shop):
 
 
 def test_staff_pins_lifecycle(owner_client, shop):
-    created = owner_client.post(f"{V}/pins", json={"name": "Luc", "pin": "5678"})
+    created = owner_client.post(f"{V}/pins", json={"name": "Luc", "pin": "5139"})
     assert created.status_code == 201
     pin_id = created.get_json()["id"]
     assert "pin_hash" not in created.get_json()
@@ -180,7 +180,7 @@ def test_staff_pins_lifecycle(owner_client, shop):
 
 def test_staff_pin_refusals(owner_client, shop):
     assert_error(
-        owner_client.post(f"{V}/pins", json={"name": "Anna", "pin": "5678"}),
+        owner_client.post(f"{V}/pins", json={"name": "Anna", "pin": "5139"}),
         422,
         "LOYALTY_VALIDATION_FAILED",
     )
@@ -200,7 +200,10 @@ def test_staff_pin_refusals(owner_client, shop):
 def test_unlock_a_locked_pin(owner_client, client, shop):
     for _ in range(5):
         owner_client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(pin="0000"))
-    assert pin_service.get_pin(shop.vendor.id, shop.pin.id).locked_until is not None
+    locked = owner_client.get(f"{V}/lockouts").get_json()
+    assert [(lock["scope"], lock["staff_pin_id"]) for lock in locked] == [
+        ("pin_at_terminal", shop.pin.id)
+    ]
     body = owner_client.post(f"{V}/pins/{shop.pin.id}/unlock").get_json()
     assert (body["failed_attempts"], body["locked_until"]) == (0, None)
     stamped = owner_client.post(f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body())

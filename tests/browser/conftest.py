@@ -61,6 +61,9 @@ def serve(database_url: str, **settings):
     config = _test_config(database_url)
     # Real CSRF: the browser posts the tokens the pages carry (form fields and htmx's header).
     config.update(WTF_CSRF_ENABLED=True, TESTING=False)
+    # Not testing, so production's checks apply: secrets of production length.
+    config.update(SECRET_KEY="browser-tests-secret-key-" + "s" * 32,
+                  PIN_PEPPER="browser-tests-pin-pepper-" + "p" * 32)
     config.update(settings)
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)

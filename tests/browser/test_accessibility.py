@@ -132,7 +132,7 @@ def test_cashier_journey_has_no_serious_accessibility_violation(
     expect(page.get_by_role("alert")).to_contain_text("Wrong PIN")
     check("wrong PIN")
 
-    type_pin_on_pad(page, "1234")
+    type_pin_on_pad(page, "4827")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status")).to_contain_text("Stamp added")
     check("after the stamp, with its undo")

@@ -227,7 +227,9 @@ def test_a_locked_pin_disables_the_pad_and_offers_another_staff_member(page, liv
     type_pin_on_pad(page, "0000")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="PIN locked")).to_be_visible()
-    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"Anna's PIN is locked until \d"))
+    expect(page.get_by_role("alert")).to_contain_text(
+        re.compile(r"Anna's PIN is locked at this terminal until \d")
+    )
     expect(page.get_by_label(re.compile("enter your PIN"))).to_have_count(0)
     page.get_by_role("button", name="Another staff member").click()
     expect(page.get_by_role("heading", name="Who is at the counter?")).to_be_visible()

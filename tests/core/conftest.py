@@ -37,12 +37,12 @@ def vendor(db):
 
 @pytest.fixture
 def staff(vendor):
-    return make_pin(vendor, "Anna", "1234")
+    return make_pin(vendor, "Anna", "4827")
 
 
 @pytest.fixture
 def actor(staff):
-    return Actor(staff_pin_id=staff.id, pin="1234", client_ip="127.0.0.1", user_agent="pytest")
+    return Actor(staff_pin_id=staff.id, pin="4827", client_ip="127.0.0.1", user_agent="pytest")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from loyalty_portal.errors import LoyaltyError
 from loyalty_portal.extensions import db as flask_db
-from loyalty_portal.models import LoyaltyCard, LoyaltyTransaction, StaffPin
+from loyalty_portal.models import LoyaltyCard, LoyaltyTransaction, PinThrottle, StaffPin
 from loyalty_portal.services import points_service, stamp_service
 from loyalty_portal.services.ledger import Actor
 
@@ -43,7 +43,7 @@ def race(app, operation):
 
 
 def test_twenty_simultaneous_stamps_give_exactly_one(app, db, vendor, card, staff, clock):
-    actor = Actor(staff_pin_id=staff.id, pin="1234")
+    actor = Actor(staff_pin_id=staff.id, pin="4827")
     outcomes = race(app, lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor))
     successes = [o for o in outcomes if not isinstance(o, str)]
     assert len(successes) == 1
@@ -77,7 +77,7 @@ def test_twenty_simultaneous_redemptions_on_a_balance_for_three_give_three(
 
 
 def test_simultaneous_retries_with_one_key_give_one_effect(app, db, vendor, card, staff, clock):
-    actor = Actor(staff_pin_id=staff.id, pin="1234")
+    actor = Actor(staff_pin_id=staff.id, pin="4827")
     outcomes = race(
         app,
         lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor, idempotency_key="same"),
@@ -88,17 +88,54 @@ def test_simultaneous_retries_with_one_key_give_one_effect(app, db, vendor, card
     assert db.session.query(LoyaltyTransaction).count() == 1
 
 
-def test_simultaneous_wrong_pins_are_all_counted(app, db, vendor, card, staff, clock):
-    from loyalty_portal.services import program_service
+def test_twenty_simultaneous_wrong_pins_check_only_the_allowance(
+    app, db, vendor, card, staff, clock, monkeypatch
+):
+    """Each attempt is reserved before bcrypt runs: of 20 wrong PINs racing at one terminal, the
+    5 the lockout allows are checked, the fifth locks, and the other 15 are refused unchecked."""
+    import bcrypt
 
-    program_service.update_program(vendor.id, pin_max_failed_attempts=RACERS)
-    actor = Actor(staff_pin_id=staff.id, pin="0000")
+    checked = []
+    real_checkpw = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda *a: checked.append(1) or real_checkpw(*a))
+    actor = Actor(staff_pin_id=staff.id, pin="0000", terminal="key:1")
     outcomes = race(app, lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor))
-    # Every failure is counted, and exactly the last one locks the PIN.
-    assert sorted(outcomes) == ["INVALID_STAFF_PIN"] * (RACERS - 1) + ["STAFF_PIN_LOCKED"]
+    assert len(checked) == 5
+    assert outcomes.count("INVALID_STAFF_PIN") == 4
+    assert outcomes.count("STAFF_PIN_LOCKED") == RACERS - 4
     db.session.expire_all()
-    locked = db.session.get(StaffPin, staff.id)
-    assert locked.failed_attempts == RACERS and locked.locked_until is not None
+    assert db.session.get(StaffPin, staff.id).failed_attempts == 5
+    counters = {t.staff_pin_id: (t.failures, t.locked_until is not None)
+                for t in db.session.query(PinThrottle)}
+    assert counters == {staff.id: (0, True), None: (5, False)}
+
+
+def test_twenty_simultaneous_wrong_pins_for_twenty_staff_check_only_the_terminals_allowance(
+    app, db, vendor, card, clock, monkeypatch
+):
+    import bcrypt
+
+    from loyalty_portal.services import pin_policy
+    from tests.factories import make_pin
+
+    pins = [f"{n}" for n in range(5000, 5200) if pin_policy.trivial_reason(f"{n}") is None]
+    staff = [make_pin(vendor, f"Staff {n}", pin) for n, pin in enumerate(pins[:RACERS])]
+    checked = []
+    real_checkpw = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda *a: checked.append(1) or real_checkpw(*a))
+    queue = iter(staff)
+    lock = threading.Lock()
+
+    def guess():
+        with lock:
+            member = next(queue)
+        actor = Actor(staff_pin_id=member.id, pin="0000", terminal="key:1")
+        return stamp_service.add_stamp(vendor.id, card.id, actor=actor)
+
+    outcomes = race(app, guess)
+    assert len(checked) == 10  # PIN_TERMINAL_MAX_FAILURES
+    assert outcomes.count("INVALID_STAFF_PIN") == 9
+    assert outcomes.count("STAFF_PIN_LOCKED") == RACERS - 9
 
 
 def test_twenty_simultaneous_stamps_without_cooldown_stop_at_the_daily_limit(
@@ -107,7 +144,7 @@ def test_twenty_simultaneous_stamps_without_cooldown_stop_at_the_daily_limit(
     from loyalty_portal.services import program_service
 
     program_service.update_program(vendor.id, cooldown_minutes=0, stamps_target=50)
-    actor = Actor(staff_pin_id=staff.id, pin="1234")
+    actor = Actor(staff_pin_id=staff.id, pin="4827")
     outcomes = race(app, lambda: stamp_service.add_stamp(vendor.id, card.id, actor=actor))
     assert sum(not isinstance(o, str) for o in outcomes) == 5
     assert outcomes.count("DAILY_STAMP_LIMIT") == RACERS - 5

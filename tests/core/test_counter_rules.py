@@ -211,8 +211,8 @@ def test_one_second_after_the_window_only_the_owner_voids(card, actor, clock):
 
 def test_only_ones_own_last_action_is_undone(vendor, card, actor, clock):
     program_service.update_program(vendor.id, cooldown_minutes=0)
-    marc = make_pin(vendor, "Marc", "5678")
-    marcs = Actor(staff_pin_id=marc.id, pin="5678")
+    marc = make_pin(vendor, "Marc", "5139")
+    marcs = Actor(staff_pin_id=marc.id, pin="5139")
     first = stamp(card, actor)
     with pytest.raises(UndoNotAllowed) as refused:
         transaction_service.undo_at_counter(vendor.id, first.transaction_id, actor=marcs,

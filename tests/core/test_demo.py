@@ -4,7 +4,7 @@ from loyalty_portal.models import LoyaltyTransaction, User, Vendor
 def test_demo_is_idempotent_and_its_ledger_verifies(runner, db):
     first = runner.invoke(args=["loyalty", "demo"])
     assert first.exit_code == 0, first.output
-    assert "counter@cafe-lumiere.test" in first.output and "Anna 1234" in first.output
+    assert "counter@cafe-lumiere.test" in first.output and "Anna 4827" in first.output
     counts = (
         db.session.query(Vendor).count(),
         db.session.query(User).count(),

@@ -41,6 +41,8 @@ from tests.core.outbox_helpers import (
 from tests.factories import make_card
 
 OWNER = Actor(client_ip="10.0.0.1", user_agent="owner browser")
+# Processes of their own start like production, which refuses the development secrets.
+TEST_SECRETS = {"SECRET_KEY": "outbox-test-" + "s" * 40, "PIN_PEPPER": "outbox-test-" + "p" * 40}
 
 
 @pytest.fixture
@@ -316,7 +318,7 @@ def test_a_process_that_dies_after_commit_still_gets_its_delivery(
             str(card_id),
             clock.now.isoformat(),
         ],
-        env=dict(os.environ, PYTHONPATH=os.getcwd()),
+        env=dict(os.environ, PYTHONPATH=os.getcwd(), **TEST_SECRETS),
         capture_output=True,
         text=True,
         timeout=120,
@@ -494,7 +496,7 @@ def test_flask_loyalty_worker_delivers_and_stops_cleanly_on_sigterm(app, db, db_
     db.session.commit()
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "loyalty", "worker"],
-        env=dict(os.environ, DATABASE_URL=db_url, OUTBOX_POLL_SECONDS="0.05"),
+        env=dict(os.environ, DATABASE_URL=db_url, OUTBOX_POLL_SECONDS="0.05", **TEST_SECRETS),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

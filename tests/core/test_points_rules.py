@@ -90,9 +90,9 @@ def test_points_need_a_pin_when_the_program_says_so(points_program, clock):
     card = make_card(points_program)
     with pytest.raises(StaffPinRequired):
         earn(card, 1000)
-    staff = make_pin(points_program.vendor, "Cashier", "2580")
+    staff = make_pin(points_program.vendor, "Cashier", "2591")
     result = points_service.earn_points(
-        points_program.vendor_id, card.id, 1000, actor=Actor(staff_pin_id=staff.id, pin="2580")
+        points_program.vendor_id, card.id, 1000, actor=Actor(staff_pin_id=staff.id, pin="2591")
     )
     assert result.points_balance == 20
 

@@ -24,11 +24,11 @@ def make_owner_shop(program_type: str = "stamps", **settings) -> OwnerShop:
     vendor = make_vendor()
     program = make_program(vendor, program_type, **settings)
     card = make_card(program, name="Marie Weber", email=f"marie@{vendor.slug}.test")
-    pin = make_pin(vendor, "Anna", "1234")
+    pin = make_pin(vendor, "Anna", "4827")
     transaction_id = 0
     if program_type == "stamps":
         change = stamp_service.add_stamp(
-            vendor.id, card.id, actor=Actor(staff_pin_id=pin.id, pin="1234")
+            vendor.id, card.id, actor=Actor(staff_pin_id=pin.id, pin="4827")
         )
         transaction_id = change.transaction_id
     return OwnerShop(vendor, program, card, pin, make_user(Role.OWNER, vendor),

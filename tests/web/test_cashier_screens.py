@@ -48,7 +48,7 @@ def _counter(client, program_type, pick_staff=True, **settings) -> Counter:
     vendor = make_vendor()
     program = make_program(vendor, program_type, **settings)
     card = make_card(program, name="Marie Weber", email="marie@example.com")
-    pin = make_pin(vendor, "Anna", "1234")
+    pin = make_pin(vendor, "Anna", "4827")
     sign_in(client, make_user(Role.STAFF, vendor))
     if pick_staff:
         with client.session_transaction() as session:
@@ -63,7 +63,7 @@ def _confirm(client, card_id, action, **params):
     return hidden_value(text(response), "idempotency_key")
 
 
-def _stamp(client, card_id, pin="1234", key=None, headers=HTMX):
+def _stamp(client, card_id, pin="4827", key=None, headers=HTMX):
     key = key or _confirm(client, card_id, "stamp")
     return client.post(f"/cashier/card/{card_id}/stamp", data={"pin": pin, "idempotency_key": key},
                        headers=headers)
@@ -161,7 +161,7 @@ def test_staff_picks_their_name_once_then_gets_the_pin_pad(client, db, frozen_ti
 
 
 def test_staff_of_another_vendor_cannot_be_picked(client, counter):
-    stranger = make_pin(make_vendor(), "Eve", "1111")
+    stranger = make_pin(make_vendor(), "Eve", "7315")
     response = client.post("/cashier/staff", data={"staff_pin_id": stranger.id}, headers=HTMX)
     assert response.status_code == 404
 
@@ -279,7 +279,7 @@ def test_wrong_pin_says_attempts_left_then_locks_the_pad_until_a_local_time(
     again = client.get(f"/cashier/card/{counter.card.id}/confirm/stamp", headers=HTMX)
     assert again.status_code == 200
     assert translated(locale, "PIN locked") in text(again) and 'name="pin"' not in text(again)
-    still_locked = _stamp(client, counter.card.id, pin="1234", key="old-pad")
+    still_locked = _stamp(client, counter.card.id, pin="4827", key="old-pad")
     assert still_locked.status_code == 423
 
 
@@ -290,7 +290,7 @@ def test_stamp_reward_is_redeemed_when_the_card_is_full(client, db, frozen_time)
     assert translated("en", "Redeem the reward") in card_page
     key = _confirm(client, shop.card.id, "redeem_stamps")
     response = client.post(f"/cashier/card/{shop.card.id}/redeem_stamps",
-                           data={"pin": "1234", "idempotency_key": key}, headers=HTMX)
+                           data={"pin": "4827", "idempotency_key": key}, headers=HTMX)
     assert response.status_code == 200
     assert "A free coffee" in text(response)
 
@@ -298,7 +298,7 @@ def test_stamp_reward_is_redeemed_when_the_card_is_full(client, db, frozen_time)
 def test_redeeming_too_early_is_refused(client, counter):
     key = _confirm(client, counter.card.id, "redeem_stamps")
     response = client.post(f"/cashier/card/{counter.card.id}/redeem_stamps",
-                           data={"pin": "1234", "idempotency_key": key}, headers=HTMX)
+                           data={"pin": "4827", "idempotency_key": key}, headers=HTMX)
     assert response.status_code == 409
     assert translated("en", "Not enough stamps: %(current)s of %(required)s.", current=0,
                       required=10) in text(response)
@@ -319,7 +319,7 @@ def test_points_for_a_typed_amount(client, points_counter, locale, db):
     assert translated_plural(locale, "%(num)s point for %(name)s", "%(num)s points for %(name)s",
                              12, name="Marie Weber") in body
     response = client.post(f"/cashier/card/{points_counter.card.id}/earn_points", headers=HTMX,
-                           data={"pin": "1234", "amount_cents": "1250",
+                           data={"pin": "4827", "amount_cents": "1250",
                                  "idempotency_key": hidden_value(body, "idempotency_key")})
     assert response.status_code == 200
     added = translated_plural(locale, "%(num)s point added for %(name)s.",
@@ -343,14 +343,14 @@ def test_affordable_catalogue_reward_is_redeemed(client, points_counter, locale,
     choose_language(client, locale)
     key = _confirm(client, points_counter.card.id, "earn_points", amount="10")
     client.post(f"/cashier/card/{points_counter.card.id}/earn_points", headers=HTMX,
-                data={"pin": "1234", "amount_cents": "1000", "idempotency_key": key})
+                data={"pin": "4827", "amount_cents": "1000", "idempotency_key": key})
     card_page = text(client.get(f"/cashier/card/{points_counter.card.id}", headers=HTMX))
     assert translated(locale, "Redeem: %(reward)s", reward="Coffee") in card_page
     assert translated(locale, "Redeem: %(reward)s", reward="Cake") not in card_page
     assert translated(locale, "Affordable") in card_page
     key = _confirm(client, points_counter.card.id, "redeem_reward", reward_id="coffee")
     response = client.post(f"/cashier/card/{points_counter.card.id}/redeem_reward", headers=HTMX,
-                           data={"pin": "1234", "reward_id": "coffee", "idempotency_key": key})
+                           data={"pin": "4827", "reward_id": "coffee", "idempotency_key": key})
     assert response.status_code == 200
     assert translated(locale, "Reward redeemed for %(name)s: %(reward)s", name="Marie Weber",
                       reward="Coffee") in text(response)
@@ -397,7 +397,7 @@ def test_plain_form_posts_work_without_javascript(client, counter):
     assert translated("en", "Stamp added for %(name)s.", name="Marie Weber") in text(response)
     referer = f"http://localhost/cashier/card/{counter.card.id}/confirm/stamp"
     refused = client.post(f"/cashier/card/{counter.card.id}/stamp", headers={"Referer": referer},
-                          data={"pin": "1234", "idempotency_key": "another-key"})
+                          data={"pin": "4827", "idempotency_key": "another-key"})
     assert refused.status_code == 303
     assert refused.headers["Location"] == f"/cashier/card/{counter.card.id}/confirm/stamp"
     follow = text(client.get(refused.headers["Location"]))

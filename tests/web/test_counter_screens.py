@@ -25,7 +25,7 @@ def _terminal(client, program_type="stamps", **settings):
     vendor = make_vendor()
     program = make_program(vendor, program_type, **settings)
     card = make_card(program, name="Marie Weber", email="marie@example.com")
-    pin = make_pin(vendor, "Anna", "1234")
+    pin = make_pin(vendor, "Anna", "4827")
     sign_in(client, make_user(Role.STAFF, vendor))
     with client.session_transaction() as session:
         session[STAFF_SESSION_KEY] = pin.id
@@ -60,7 +60,7 @@ def test_the_card_offers_quantities_up_to_the_programs_maximum(client, card):
     assert translated_plural("en", "Add %(num)s stamp for %(name)s",
                              "Add %(num)s stamps for %(name)s", 3, name="Marie Weber") in pad
     response = client.post(f"/cashier/card/{card.id}/stamp", headers=HTMX, data={
-        "pin": "1234", "stamps": "3", "idempotency_key": hidden_value(pad, "idempotency_key")})
+        "pin": "4827", "stamps": "3", "idempotency_key": hidden_value(pad, "idempotency_key")})
     assert "3 stamps added for Marie Weber." in text(response)
     too_many = client.get(f"/cashier/card/{card.id}/confirm/stamp", query_string={"stamps": 4},
                           headers=HTMX)
@@ -72,7 +72,7 @@ def test_a_full_card_puts_redeeming_first_with_the_focus(client, db, frozen_time
     with client.session_transaction() as session:
         staff_pin_id = session[STAFF_SESSION_KEY]
     stamp_service.add_stamp(card.program.vendor_id, card.id,
-                            actor=Actor(staff_pin_id=staff_pin_id, pin="1234"))
+                            actor=Actor(staff_pin_id=staff_pin_id, pin="4827"))
     body = text(client.get(f"/cashier/card/{card.id}", headers=HTMX))
     redeem = body.index(translated("en", "Redeem the reward"))
     add = body.index(translated("en", "Add a stamp"))
@@ -119,10 +119,10 @@ def test_a_large_amount_asks_for_a_second_confirmation(client, points_card):
     pad = _pad(client, url, amount="99.99", confirmed="1")
     assert hidden_value(pad, "confirmed") == "1"
     unconfirmed = client.post(f"/cashier/card/{points_card.id}/earn_points", headers=HTMX, data={
-        "pin": "1234", "amount_cents": "9999", "idempotency_key": "k1"})
+        "pin": "4827", "amount_cents": "9999", "idempotency_key": "k1"})
     assert unconfirmed.status_code == 422
     confirmed = client.post(f"/cashier/card/{points_card.id}/earn_points", headers=HTMX, data={
-        "pin": "1234", "amount_cents": "9999", "confirmed": "1", "idempotency_key": "k2"})
+        "pin": "4827", "amount_cents": "9999", "confirmed": "1", "idempotency_key": "k2"})
     assert "99 points added for Marie Weber." in text(confirmed)
 
 
@@ -132,14 +132,14 @@ def test_a_large_amount_asks_for_a_second_confirmation(client, points_card):
 def test_the_cashier_undoes_the_last_stamp_from_the_result(client, card, db):
     pad = _pad(client, f"/cashier/card/{card.id}/confirm/stamp")
     result = text(client.post(f"/cashier/card/{card.id}/stamp", headers=HTMX, data={
-        "pin": "1234", "idempotency_key": hidden_value(pad, "idempotency_key")}))
+        "pin": "4827", "idempotency_key": hidden_value(pad, "idempotency_key")}))
     assert translated("en", "Undo the last action (%(time)s)", time="11:00\u202fAM") in result
     transaction_id = int(result.split("transaction_id=")[1].split('"')[0])
     undo_pad = _pad(client, f"/cashier/card/{card.id}/confirm/undo",
                     transaction_id=transaction_id)
     assert "Undo for Marie Weber" in undo_pad and "1 stamp at" in undo_pad
     done = client.post(f"/cashier/card/{card.id}/undo", headers=HTMX, data={
-        "pin": "1234", "transaction_id": transaction_id,
+        "pin": "4827", "transaction_id": transaction_id,
         "idempotency_key": hidden_value(undo_pad, "idempotency_key")})
     assert done.status_code == 200
     assert "Undone for Marie Weber." in text(done)
@@ -153,7 +153,7 @@ def test_the_cashier_undoes_the_last_stamp_from_the_result(client, card, db):
 def test_no_undo_after_the_window(client, card, frozen_time):
     pad = _pad(client, f"/cashier/card/{card.id}/confirm/stamp")
     client.post(f"/cashier/card/{card.id}/stamp", headers=HTMX, data={
-        "pin": "1234", "idempotency_key": hidden_value(pad, "idempotency_key")})
+        "pin": "4827", "idempotency_key": hidden_value(pad, "idempotency_key")})
     frozen_time.advance(minutes=5, seconds=1)
     body = text(client.get(f"/cashier/card/{card.id}", headers=HTMX))
     assert "Undo the last action" not in body
@@ -182,7 +182,7 @@ def test_the_live_card_page_answers_304_until_a_stamp_lands(client, card):
     with client.session_transaction() as session:
         staff_pin_id = session[STAFF_SESSION_KEY]
     stamp_service.add_stamp(card.program.vendor_id, card.id,
-                            actor=Actor(staff_pin_id=staff_pin_id, pin="1234"))
+                            actor=Actor(staff_pin_id=staff_pin_id, pin="4827"))
     changed = client.get(url, headers={**HTMX, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert "1 of 10 stamps" in text(changed)

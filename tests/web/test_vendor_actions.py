@@ -109,13 +109,13 @@ def test_program_type_cannot_change_while_cards_hold_stamps(owner, shop):
 
 
 def test_creating_a_pin_without_htmx_redirects_back(owner, shop, db):
-    response = post(owner, "/vendor/staff", {"name": "Luc", "pin": "5678"})
+    response = post(owner, "/vendor/staff", {"name": "Luc", "pin": "5139"})
     assert response.status_code == 303
     assert [p.name for p in pin_service.list_pins(shop.vendor.id)] == ["Anna", "Luc"]
 
 
 def test_creating_a_pin_with_htmx_says_so_in_the_fragment(owner, shop):
-    body = post(owner, "/vendor/staff", {"name": "Luc", "pin": "5678"}, htmx=True)
+    body = post(owner, "/vendor/staff", {"name": "Luc", "pin": "5139"}, htmx=True)
     assert "Luc can now use their PIN." in body.get_data(as_text=True)
 
 
@@ -127,18 +127,18 @@ def test_a_bad_pin_is_refused_next_to_the_field(owner, shop):
 
 
 def test_a_duplicate_name_is_refused(owner, shop):
-    response = post(owner, "/vendor/staff", {"name": "Anna", "pin": "5678"}, htmx=True)
+    response = post(owner, "/vendor/staff", {"name": "Anna", "pin": "5139"}, htmx=True)
     assert response.status_code == 422
     assert "Another staff member already has this name." in response.get_data(as_text=True)
 
 
 def test_rename_and_change_pin(owner, shop, db):
     assert post(owner, f"/vendor/staff/{shop.pin.id}/name", {"name": "Anna B."}).status_code == 303
-    assert post(owner, f"/vendor/staff/{shop.pin.id}/pin", {"pin": "9876"}).status_code == 303
+    assert post(owner, f"/vendor/staff/{shop.pin.id}/pin", {"pin": "9174"}).status_code == 303
     staff_pin = db.session.get(StaffPin, shop.pin.id)
     db.session.refresh(staff_pin)
     assert staff_pin.name == "Anna B."
-    assert pin_service.pin_matches("9876", staff_pin.pin_hash)
+    assert pin_service.pin_matches("9174", staff_pin.pin_hash)
 
 
 def test_rename_refusal_rerenders_the_page(owner, shop):

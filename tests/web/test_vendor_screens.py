@@ -98,7 +98,7 @@ def test_each_fragment_in_each_language(app, owner, shop, language):
                                            "card_text_color": "#FFFFFF"}, "Preview"),
         (post, f"/vendor/cards/{shop.card.id}/active", {"active": "0"}, "Unblock the card"),
         (post, f"/vendor/staff/{shop.pin.id}/unlock", None, "Manage"),
-        (post, "/vendor/staff", {"name": "Luc", "pin": "5678"}, "Add a staff member"),
+        (post, "/vendor/staff", {"name": "Luc", "pin": "5139"}, "Add a staff member"),
         (get, "/vendor/api-keys", None, "Create a key"),
     ]
     for call, path, data, word in fragments:

@@ -53,6 +53,8 @@ class ProgramSchema(Schema):
     card_background_color = fields.String(required=True)
     card_text_color = fields.String(required=True)
     logo_url = fields.String(required=True, allow_none=True)
+    shop_latitude = fields.Float(required=True, allow_none=True)
+    shop_longitude = fields.Float(required=True, allow_none=True)
     apple_wallet_enabled = fields.Boolean(required=True)
     google_wallet_enabled = fields.Boolean(required=True)
     is_active = fields.Boolean(required=True)
@@ -103,6 +105,13 @@ class ProgramUpdateSchema(Schema):
     card_background_color = fields.String(validate=_COLOUR)
     card_text_color = fields.String(validate=_COLOUR)
     logo_url = fields.String(allow_none=True, validate=validate.Length(max=500))
+    shop_latitude = fields.Float(
+        allow_none=True,
+        validate=validate.Range(-90, 90),
+        metadata={"description": "The shop's position: the Apple pass shows on the lock screen"
+                  " nearby. Set both, or null both."},
+    )
+    shop_longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
     points_rewards = fields.List(fields.Nested(RewardSchema), validate=validate.Length(max=50))
 
 
@@ -264,7 +273,10 @@ class BalanceChangeSchema(Schema):
 _PIN = fields.String(
     required=True,
     validate=validate.Regexp(pin_service.PIN_PATTERN),
-    metadata={"description": "4 to 8 digits."},
+    metadata={
+        "description": "4 to 8 digits; repeated digits, sequences and the most common PINs are "
+        "refused (422 STAFF_PIN_TOO_SIMPLE)."
+    },
 )
 _NAME = fields.String(required=True, validate=validate.Length(1, 100))
 
@@ -277,6 +289,30 @@ class StaffPinSchema(Schema):
     locked_until = fields.DateTime(required=True, allow_none=True)
     last_used_at = fields.DateTime(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
+
+
+class LockoutSchema(Schema):
+    scope = fields.String(
+        required=True,
+        metadata={"description": "pin (this PIN at every terminal), pin_at_terminal (this PIN at "
+                  "one terminal) or terminal (every PIN at one terminal)."},
+    )
+    throttle_id = fields.Integer(
+        required=True, allow_none=True,
+        metadata={"description": "For POST /lockouts/{id}/unlock; null for a PIN's lock "
+                  "everywhere (POST /pins/{id}/unlock lifts that)."},
+    )
+    staff_pin_id = fields.Integer(required=True, allow_none=True)
+    staff_name = fields.String(required=True, allow_none=True)
+    terminal = fields.String(
+        required=True, allow_none=True,
+        metadata={"description": "user:<id> (a login) or key:<id> (an API key)."},
+    )
+    terminal_name = fields.String(required=True, allow_none=True)
+    locked_until = fields.DateTime(required=True)
+    lock_level = fields.Integer(
+        required=True, metadata={"description": "Locks in a row at this counter (escalation)."}
+    )
 
 
 class StaffPinListQuerySchema(Schema):
@@ -321,6 +357,7 @@ class ApiKeyCreatedSchema(Schema):
 
 class AppleDeviceSchema(Schema):
     device_library_identifier = fields.String(required=True)
+    pass_type_identifier = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
 

@@ -1,0 +1,149 @@
+"""Fixtures for the security tests: apps with other settings, a real Redis server, and the app
+served by gunicorn with several worker processes.
+
+`redis_url` starts Debian's redis-server (scripts/install-system-deps.sh installs it; make test
+does) on a free loopback port, once per session, without persistence. `serve_with_workers` starts
+`gunicorn -w N wsgi:app` on this test's database with production-like settings and logs the pid of
+the worker that answered each request, so a test can show its requests were spread over workers.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loyalty_portal import create_app
+from loyalty_portal.extensions import db as _db
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_SECRET = "s3cure-" + "x" * 40
+STRONG_PEPPER = "p3pper-" + "y" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(check, timeout: float, what: str, process=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
+        try:
+            if check():
+                return
+        except (OSError, httpx.TransportError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start within {timeout} s")
+
+
+@pytest.fixture
+def app_with(app, db):
+    """Another app on the same database with some settings changed (e.g. rate limits on)."""
+
+    def build(**overrides):
+        keys = (
+            "TESTING",
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "PIN_PEPPER",
+            "WTF_CSRF_ENABLED",
+            "PIN_BCRYPT_ROUNDS",
+            "PASSWORD_BCRYPT_ROUNDS",
+            "RATELIMIT_ENABLED",
+            "RATELIMIT_STORAGE_URI",
+        )
+        other = create_app({**{key: app.config[key] for key in keys}, **overrides})
+
+        class Client(app.test_client_class):
+            def open(self, *args, **kwargs):
+                _db.session.commit()  # the test's session: release SQLite's write lock
+                return super().open(*args, **kwargs)
+
+        other.test_client_class = Client
+        return other
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """redis://127.0.0.1:PORT/0 of a redis-server started for this session."""
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(server):
+        raise RuntimeError("no redis-server: run scripts/install-system-deps.sh redis-server")
+    port = free_port()
+    directory = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory), "--daemonize", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=port)
+        _wait_for(lambda: client.ping(), 10, "redis-server", process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Served:
+    """The app under gunicorn: its base URL and the worker pids its access log recorded."""
+
+    def __init__(self, url: str, access_log: Path):
+        self.url = url
+        self.access_log = access_log
+
+    def worker_pids(self, path_part: str = "") -> set[str]:
+        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
+        return {line.split()[0] for line in lines if path_part in line}
+
+
+@pytest.fixture
+def serve_with_workers(db_url, tmp_path):
+    """Start gunicorn with `workers` worker processes on this test's database; stopped after."""
+    processes = []
+
+    def start(workers: int = 3, **settings) -> Served:
+        port = free_port()
+        access_log = tmp_path / f"access-{port}.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": STRONG_SECRET,
+            "PIN_PEPPER": STRONG_PEPPER,
+            "WEB_CONCURRENCY": str(workers),
+            "PIN_BCRYPT_ROUNDS": "4",
+            "PASSWORD_BCRYPT_ROUNDS": "4",
+            **{name: str(value) for name, value in settings.items()},
+        }
+        env.pop("FLASK_DEBUG", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+             "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s %(U)s",
+             "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+        )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_for(lambda: httpx.get(f"{url}/login", timeout=2).status_code == 200, 60, "gunicorn",
+                  process)
+        return Served(url, access_log)
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
