@@ -10,7 +10,7 @@ from tests.factories import make_card, make_pin
 from tests.web.screen_helpers import LANGUAGES, choose_language, text, translated
 
 
-def stamp(shop, card, pin, code="1234"):
+def stamp(shop, card, pin, code="4827"):
     stamp_service.add_stamp(shop.vendor.id, card.id, actor=Actor(staff_pin_id=pin.id, pin=code))
 
 
@@ -18,11 +18,11 @@ def stamp(shop, card, pin, code="1234"):
 def busy_week(shop, frozen_time):
     """Monday: Anna stamped Marie (fixture) and Jo; Tuesday: Luc stamps Marie again."""
     program_service.update_program(shop.vendor.id, cooldown_minutes=0)
-    luc = make_pin(shop.vendor, "Luc", "5678")
+    luc = make_pin(shop.vendor, "Luc", "7395")
     jo = make_card(shop.program, name="Jo")
     stamp(shop, jo, shop.pin)
     frozen_time.advance(days=1)
-    stamp(shop, shop.card, luc, "5678")
+    stamp(shop, shop.card, luc, "7395")
     return shop
 
 
