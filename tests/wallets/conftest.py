@@ -12,7 +12,7 @@ from tests.api.helpers import make_shop
 
 @pytest.fixture
 def apple_shop(db, frozen_time, apple_wallet):
-    """A stamp program (10 stamps for a free coffee, PIN 1234, no cooldown) with the Apple pass
+    """A stamp program (10 stamps for a free coffee, PIN 4827, no cooldown) with the Apple pass
     switched on,
     and one card."""
     shop = make_shop("stamps", stamps_target=10, name="Coffee card", cooldown_minutes=0,

@@ -36,7 +36,7 @@ def pass_files(client, card) -> dict[str, bytes]:
 
 def stamp(shop, times=1):
     for _ in range(times):
-        add_stamp(shop.vendor.id, shop.card.id, actor=Actor(staff_pin_id=shop.pin.id, pin="1234"))
+        add_stamp(shop.vendor.id, shop.card.id, actor=Actor(staff_pin_id=shop.pin.id, pin="4827"))
 
 
 def openssl_verify(tool: str, directory, ca_file: str) -> subprocess.CompletedProcess:
@@ -167,7 +167,7 @@ def test_a_points_card_shows_the_next_reward(client, db, frozen_time, apple_wall
     shop = make_shop("points", points_per_currency_unit=1)
     program_service.update_program(shop.vendor.id, apple_wallet_enabled=True)
     points_service.earn_points(shop.vendor.id, shop.card.id, 1200,
-                               actor=Actor(staff_pin_id=shop.pin.id, pin="1234"))
+                               actor=Actor(staff_pin_id=shop.pin.id, pin="4827"))
     fields = _fields(json.loads(pass_files(client, shop.card)["pass.json"]))
     assert fields["balance"]["value"] == 12 and fields["balance"]["changeMessage"] == "Points: %@"
     # 12 points buy the coffee (10) and not yet the cake (50).

@@ -38,7 +38,7 @@ def listing(client, device=DEVICE, since=None):
 
 
 def stamp(shop):
-    add_stamp(shop.vendor.id, shop.card.id, actor=Actor(staff_pin_id=shop.pin.id, pin="1234"))
+    add_stamp(shop.vendor.id, shop.card.id, actor=Actor(staff_pin_id=shop.pin.id, pin="4827"))
 
 
 def test_register_201_then_200_and_the_device_keeps_one_push_token(client, apple_shop, db):
