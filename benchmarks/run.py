@@ -130,7 +130,7 @@ def _create_api_key(vendor_id: int) -> str | None:
 def count_ledger_mismatches(url: str) -> int:
     """`flask loyalty verify-ledger` on what the load wrote: speed must not cost correctness."""
     from loyalty_portal.extensions import db
-    from loyalty_portal.services.transaction_service import verify_ledger
+    from loyalty_portal.services.ledger_audit import verify_ledger
 
     app = app_for(url)
     with app.app_context():
@@ -143,7 +143,10 @@ def reset_ledger(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        # The ledger's triggers refuse TRUNCATE; the benchmark's superuser turns them off here.
+        conn.execute("SET LOCAL session_replication_role = replica")
         conn.execute("TRUNCATE loyalty_transactions, outbox_messages")
+        conn.execute("SET LOCAL session_replication_role = DEFAULT")
         conn.execute(
             "UPDATE loyalty_cards SET stamp_count = 0, total_stamps_earned = 0,"
             " last_stamp_at = NULL"

@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import auth  # noqa: F401  (registers the user loader)
     from .cli import register_cli
     from .http_errors import register_error_handlers
+    from .input_guard import register_input_guard
     from .rate_limits import init_app as init_rate_limits
     from .services.vendor_service import dummy_password_hash
 
@@ -81,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     google_wallet_service.init_app(app)
     register_error_handlers(app)
+    register_input_guard(app)
     _register_blueprints(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         hops = app.config["TRUSTED_PROXY_COUNT"]

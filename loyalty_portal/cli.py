@@ -27,15 +27,15 @@ def register_cli(app: Flask) -> None:
 
     @loyalty.command("verify-ledger")
     def verify_ledger() -> None:
-        """Recompute every card's balances from its ledger; exit 1 when any differs."""
-        from .services.transaction_service import verify_ledger as run
+        """Recompute every card's balances and totals from its ledger, in one snapshot (safe on
+        a live database); list every problem and exit 1 when there is any."""
+        from .services.ledger_audit import verify_ledger as run
 
-        mismatches = run()
-        for m in mismatches:
-            click.echo(
-                f"card {m.card_id}: {m.column} is {m.card_value}, ledger says {m.ledger_value}"
-            )
-        if mismatches:
+        problems = run()
+        for problem in problems:
+            click.echo(problem.describe())
+        if problems:
+            click.echo(f"{len(problems)} problem(s) found.")
             raise SystemExit(1)
         click.echo("Ledger OK: every card matches its transactions.")
 

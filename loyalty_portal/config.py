@@ -65,6 +65,12 @@ class Config:
     # X-Forwarded-For then gives the client address that rate limits and the ledger record.
     TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
+    # Country of phone numbers typed without a country code, for vendors whose time zone names
+    # no country (e.g. UTC); otherwise the vendor's time zone gives it (services/contacts.py).
+    PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "")
+    # Request bodies above this are refused with 413 before anything parses them.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     # E-mail (Flask-Mailman). Without MAIL_SERVER, e-mails are printed on the console.

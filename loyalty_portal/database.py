@@ -19,6 +19,12 @@ def configure_engine_events(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout = 10000")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
+        # SQLite has no time zones: the vendor's calendar day comes from Python's zoneinfo.
+        from .services.local_days import sqlite_local_date
+
+        dbapi_connection.create_function(
+            "loyalty_local_date", 2, sqlite_local_date, deterministic=True
+        )
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

@@ -75,6 +75,17 @@ class ValidationError(LoyaltyError):
         return str(self._message) if self._message else str(self.message_template)
 
 
+class MalformedInput(LoyaltyError):
+    """Input refused at the edge (input_guard.py) before any view sees it."""
+
+    error_code = "MALFORMED_INPUT"
+    status = 400
+    message_template = _l("The request contains characters or values that are not allowed.")
+
+    def __init__(self, location: str, reason: str, **details: Any):
+        super().__init__({"location": location, "reason": reason, **details})
+
+
 # Access -----------------------------------------------------------------------------------------
 
 

@@ -29,4 +29,6 @@ def register_error_handlers(app: Flask) -> None:
             from .api.errors import render_http_error
 
             return render_http_error(error)
-        return error
+        from .web.errors import render_http_error_page
+
+        return render_http_error_page(error)

@@ -6,7 +6,8 @@ default sqlite). `make test` runs both passes.
 - SQLite: the Alembic migrations run once into a template file; each test gets its own copy.
 - PostgreSQL: a throwaway server (scripts/pg_test_cluster.py) starts once per session, the
   migrations run once, and after each test every table is emptied with
-  TRUNCATE ... RESTART IDENTITY CASCADE (which skips the ledger's row triggers).
+  TRUNCATE ... RESTART IDENTITY CASCADE, with triggers skipped for that transaction (the
+  ledger's triggers refuse TRUNCATE).
 
 Fixtures: `app`, `db` (flask_sqlalchemy's db, with an app context pushed for the whole test),
 `client`, `runner`, `db_url`, `db_kind`, `frozen_time`, `browser_type_launch_args`.
@@ -17,8 +18,8 @@ database session). Before each request it commits the test's session, so the req
 data the test set up and SQLite's write lock (every transaction starts with BEGIN IMMEDIATE) is
 released; a session in a failed state is rolled back instead.
 
-Markers: `postgres_only` tests are skipped in the SQLite pass; `browser` and `fuzz` tests are
-left out of the PostgreSQL pass by the Makefile; `screenshots` tests run only with
+Markers: `postgres_only` tests are skipped in the SQLite pass; `browser` tests are left out of
+the PostgreSQL pass by the Makefile; `screenshots` tests run only with
 `--screenshots` (`make screenshots`).
 """
 
@@ -99,7 +100,7 @@ def pytest_configure(config):
         "markers", "screenshots: captures screenshots; runs only with --screenshots"
     )
     config.addinivalue_line(
-        "markers", "fuzz: schema-driven API fuzzing (schemathesis); runs in the SQLite pass only"
+        "markers", "fuzz: schema-driven API fuzzing (schemathesis); runs on SQLite and PostgreSQL"
     )
 
 
@@ -240,6 +241,9 @@ class _PostgresSchema:
             conn.execute(text("SET LOCAL lock_timeout = '30s'"))
             if not conn.scalar(self._is_used):
                 return
+            # The ledger refuses TRUNCATE (a trigger); the test server's superuser lets this
+            # session skip triggers for the transaction.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(
                 text(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
             )
@@ -454,3 +458,35 @@ def browser_type_launch_args():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     return {"executable_path": CHROMIUM, "args": list(CHROMIUM_ARGS)}
+
+
+@pytest.fixture
+def app_with(app, db):
+    """Another app on the same database with some settings changed (e.g. rate limits on)."""
+
+    from loyalty_portal import create_app
+    from loyalty_portal.extensions import db as _db
+
+    def build(**overrides):
+        keys = (
+            "TESTING",
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "PIN_PEPPER",
+            "WTF_CSRF_ENABLED",
+            "PIN_BCRYPT_ROUNDS",
+            "PASSWORD_BCRYPT_ROUNDS",
+            "RATELIMIT_ENABLED",
+            "RATELIMIT_STORAGE_URI",
+        )
+        other = create_app({**{key: app.config[key] for key in keys}, **overrides})
+
+        class Client(app.test_client_class):
+            def open(self, *args, **kwargs):
+                _db.session.commit()  # the test's session: release SQLite's write lock
+                return super().open(*args, **kwargs)
+
+        other.test_client_class = Client
+        return other
+
+    return build

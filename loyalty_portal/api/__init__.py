@@ -1,10 +1,16 @@
 """JSON blueprints under /api/v1, their OpenAPI document and docs page."""
 
+import flask_smorest
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
-from werkzeug.routing import IntegerConverter
 
 from ..extensions import csrf
+from ..input_guard import MAX_ID, GuardedFlaskParser, IdConverter
+
+# Every body `blp.arguments` parses goes through the edge's JSON loader (input_guard.py). Set
+# before the blueprint modules are imported: their decorators take the parser at import time.
+flask_smorest.Blueprint.ARGUMENTS_PARSER = GuardedFlaskParser()
 
 
 class LoyaltyApi(Api):
@@ -15,15 +21,22 @@ class LoyaltyApi(Api):
         pass
 
 
-MAX_ID = 2**31 - 1
+class EdgeResponsesPlugin(BasePlugin):
+    """Declares on every operation the refusals that come from the edge rather than from the
+    route: 400 (MALFORMED_INPUT, a body that is not JSON), 404 where the path has a parameter
+    (an id out of range never reaches the route), 413 where a body is accepted."""
 
-
-class IdConverter(IntegerConverter):
-    """A database id in a URL: 1 to 2**31-1, so an oversized number is a 404 rather than an
-    integer overflow in the database."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        super().__init__(url_map, min=1, max=MAX_ID)
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            statuses = [400]
+            if "{" in (path or ""):
+                statuses.append(404)
+            if "requestBody" in operation:
+                statuses.append(413)
+            for status in statuses:
+                if status not in responses and str(status) not in responses:
+                    responses[status] = "ERROR"
 
 
 def register_api(app: Flask) -> None:
@@ -46,16 +59,16 @@ def register_api(app: Flask) -> None:
         app,
         spec_kwargs={
             "components": {"securitySchemes": SECURITY_SCHEMES},
+            "extra_plugins": [EdgeResponsesPlugin()],
         },
     )
     api.spec.components.response(
         "ERROR",
         {
             "description": "Error",
-            "content": {"application/json": {"schema": "ErrorSchema"}},
+            "content": {"application/json": {"schema": ErrorSchema}},
         },
     )
-    app.url_map.converters["id"] = IdConverter
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )

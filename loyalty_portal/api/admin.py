@@ -2,7 +2,7 @@
 
 from flask_smorest import Blueprint
 
-from ..services import outbox, platform_service
+from ..services import outbox, platform_service, statistics_service
 from .auth import Access, requires
 from .schemas import admin as s
 from .schemas import common
@@ -40,7 +40,7 @@ def list_programs(query):
 @common.error_responses(blp, 404)
 def program_statistics(query, program_id):
     """One program's totals and per-day activity."""
-    return platform_service.program_statistics(program_id, query["days"])
+    return statistics_service.program_statistics(program_id, query["days"])
 
 
 @blp.route("/statistics", methods=["GET"])
@@ -50,7 +50,7 @@ def program_statistics(query, program_id):
 def platform_statistics(query):
     """Vendors, programs, cards, active cards (30 days), stamps and points issued and redeemed,
     and per-day activity over the last `days` days (UTC days)."""
-    return platform_service.platform_statistics(query["days"])
+    return statistics_service.platform_statistics(query["days"])
 
 
 @blp.route("/outbox/messages", methods=["GET"])

@@ -11,6 +11,18 @@ from .types import UTCDateTime
 from .vendor import Vendor
 
 
+def active_rewards(catalogue: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The rewards of a catalogue that customers can redeem now."""
+    return [reward for reward in catalogue or [] if reward.get("active", True)]
+
+
+def find_active_reward(
+    catalogue: list[dict[str, Any]] | None, reward_id: str
+) -> dict[str, Any] | None:
+    """The active reward with this id, or None (the one lookup: screens, API and ledger)."""
+    return next((r for r in active_rewards(catalogue) if r.get("id") == reward_id), None)
+
+
 class ProgramType(enum.StrEnum):
     STAMPS = "stamps"
     POINTS = "points"
@@ -101,7 +113,7 @@ class LoyaltyProgram(db.Model):
         return self.program_type == ProgramType.POINTS
 
     def active_rewards(self) -> list[dict[str, Any]]:
-        return [reward for reward in self.points_rewards or [] if reward.get("active", True)]
+        return active_rewards(self.points_rewards)
 
     def find_reward(self, reward_id: str) -> dict[str, Any] | None:
-        return next((r for r in self.active_rewards() if r["id"] == reward_id), None)
+        return find_active_reward(self.points_rewards, reward_id)

@@ -27,6 +27,7 @@ from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Role, User, Vendor
 from . import email_service, signed_links, vendor_service
+from .contacts import email_lookup_key, normalise_email
 
 INVITATION = "invitation"
 PASSWORD_RESET = "password-reset"
@@ -74,9 +75,9 @@ def _check_password(password: str | None) -> str:
 
 
 def _clean_email(email: str | None) -> str:
-    email = (email or "").strip().lower()
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain or len(email) > 254 or " " in email:
+    """The address normalised by contacts.normalise_email; an empty one is refused too."""
+    email = normalise_email(email)
+    if email is None:
         raise ValidationError(_l("Enter a valid e-mail address."), field="email")
     return email
 
@@ -153,8 +154,8 @@ def request_password_reset(email: str, locale: str | None = None,
     answers the same either way, so nobody learns which addresses have a login. Every request
     counts towards the password-reset limits, per client address and per address typed
     (RateLimited once either is used up; rate_limits.py)."""
-    address = (email or "").strip().lower()
-    rate_limits.count(rate_limits.PASSWORD_RESET, client_address, address[:254])
+    address = email_lookup_key(email)
+    rate_limits.count(rate_limits.PASSWORD_RESET, client_address, address)
     user = db.session.scalar(select(User).where(User.email == address)) if address else None
     if user is not None and user.is_active_user and not user.is_invitation_pending:
         email_service.enqueue(email_service.Email(

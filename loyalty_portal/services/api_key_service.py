@@ -17,6 +17,7 @@ from ..errors import ApiKeyNotFound, ValidationError, VendorSuspended
 from ..extensions import db
 from ..models import ApiKey
 from . import hot_path_sql
+from .lookup import one_or_raise
 
 KEY_PREFIX = "lpk_"
 # Recording every use would turn each API read into a write; a minute's precision is enough.
@@ -63,11 +64,10 @@ def list_keys(vendor_id: int) -> list[ApiKey]:
 def revoke_key(vendor_id: int, api_key_id: int) -> ApiKey:
     """Revoke the vendor's key at once; revoking twice keeps the first time. Raises ApiKeyNotFound
     (also for another vendor's key)."""
-    api_key = db.session.scalar(
-        select(ApiKey).where(ApiKey.id == api_key_id, ApiKey.vendor_id == vendor_id)
+    api_key = one_or_raise(
+        select(ApiKey).where(ApiKey.id == api_key_id, ApiKey.vendor_id == vendor_id),
+        ApiKeyNotFound(api_key_id),
     )
-    if api_key is None:
-        raise ApiKeyNotFound(api_key_id)
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         db.session.commit()

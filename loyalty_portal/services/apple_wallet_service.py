@@ -338,7 +338,7 @@ def pass_last_modified(card: LoyaltyCard) -> datetime:
 # The pass web service --------------------------------------------------------------------------
 
 DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
-PUSH_TOKEN_PATTERN = re.compile(r"[0-9A-Fa-f]{1,200}")
+PUSH_TOKEN_PATTERN = re.compile(r"^[0-9A-Fa-f]{1,200}$")
 
 
 def authenticated_card(

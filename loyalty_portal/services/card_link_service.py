@@ -23,6 +23,7 @@ from ..extensions import db
 from ..i18n import normalise_locale
 from ..models import Customer, LoyaltyCard, LoyaltyProgram
 from . import card_service, change_tags, email_service, outbox, signed_links, vendor_service
+from .contacts import email_lookup_key, normalise_email
 
 CARD_LINK = "card-link"
 
@@ -38,8 +39,8 @@ def request_card_link(vendor_slug: str, email: str, locale: str | None = None,
     address that is not one, RateLimited once the card-link limits, per client address and per
     address typed, are used up (every request counts; rate_limits.py)."""
     vendor = vendor_service.get_vendor_by_slug(vendor_slug)
-    rate_limits.count(rate_limits.CARD_LINK, client_address, (email or "").strip().lower()[:254])
-    address = card_service.normalise_email(email)
+    rate_limits.count(rate_limits.CARD_LINK, client_address, email_lookup_key(email))
+    address = normalise_email(email)
     found = db.session.execute(
         select(LoyaltyCard, Customer)
         .join(Customer, Customer.id == LoyaltyCard.customer_id)

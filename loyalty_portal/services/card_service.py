@@ -1,5 +1,6 @@
 """Cards: enrolling customers and finding their cards."""
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -19,11 +20,12 @@ from ..errors import (
 )
 from ..extensions import db
 from ..i18n import normalise_locale
-from ..models import Customer, LoyaltyCard, LoyaltyProgram
+from ..models import Customer, LoyaltyCard, LoyaltyProgram, Vendor
 from . import change_tags, outbox, program_service
+from .contacts import normalise_email, normalise_phone, phone_region
+from .lookup import one_or_raise
 
 CARD_NUMBER_LENGTH = 12
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONSENT_TEXT_VERSION = "2026-11"
 
 
@@ -42,6 +44,7 @@ def luhn_check_digit(digits: str) -> str:
 def is_valid_card_number(number: str) -> bool:
     return (
         len(number) == CARD_NUMBER_LENGTH
+        and number.isascii()
         and number.isdigit()
         and luhn_check_digit(number[:-1]) == number[-1]
     )
@@ -59,28 +62,6 @@ def normalise_card_number(value: str) -> str:
 
 def format_card_number(number: str) -> str:
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
-
-
-def normalise_email(value: str | None) -> str | None:
-    value = (value or "").strip().lower()
-    if not value:
-        return None
-    if len(value) > 254 or not EMAIL_PATTERN.match(value):
-        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
-    return value
-
-
-def normalise_phone(value: str | None) -> str | None:
-    """Keep digits and a leading +; a national 00 prefix becomes +."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    cleaned = re.sub(r"[\s().-]", "", value)
-    if cleaned.startswith("00"):
-        cleaned = "+" + cleaned[2:]
-    if not re.fullmatch(r"\+?\d{6,15}", cleaned):
-        raise ValidationError(_l("Enter a valid phone number."), field="phone")
-    return cleaned
 
 
 @dataclass(frozen=True)
@@ -111,7 +92,7 @@ def enrol_customer(
     if not 1 <= len(name) <= 200:
         raise ValidationError(_l("Enter your name."), field="name")
     email = normalise_email(email)
-    phone = normalise_phone(phone)
+    phone = normalise_phone(phone, phone_region(program.vendor.timezone))
     if email is None and phone is None:
         raise ValidationError(_l("Enter an e-mail address or a phone number."), field="email")
     if not consent:
@@ -195,20 +176,18 @@ def _vendor_cards():
 
 def get_card(vendor_id: int, card_id: int) -> LoyaltyCard:
     """The vendor's card with that id; another vendor's card is simply not found."""
-    card = db.session.scalar(
-        _vendor_cards().where(LoyaltyCard.id == card_id, LoyaltyProgram.vendor_id == vendor_id)
+    return one_or_raise(
+        _vendor_cards().where(LoyaltyCard.id == card_id, LoyaltyProgram.vendor_id == vendor_id),
+        LoyaltyCardNotFound(card_id),
     )
-    if card is None:
-        raise LoyaltyCardNotFound(card_id)
-    return card
 
 
 def get_card_by_public_token(public_token: str) -> LoyaltyCard:
     """The card behind a customer's secret link or QR code (public pages and API)."""
-    card = db.session.scalar(select(LoyaltyCard).where(LoyaltyCard.public_token == public_token))
-    if card is None:
-        raise LoyaltyCardNotFound()
-    return card
+    return one_or_raise(
+        select(LoyaltyCard).where(LoyaltyCard.public_token == public_token),
+        LoyaltyCardNotFound(),
+    )
 
 
 def card_change_tag(card: LoyaltyCard) -> str:
@@ -236,22 +215,18 @@ def lookup_card(vendor_id: int, query: str) -> LoyaltyCard:
     token = query.rstrip("/").rsplit("/", 1)[-1]
     conditions = [LoyaltyCard.card_number == number, LoyaltyCard.public_token == token]
     if "@" in query:
-        conditions.append(Customer.email == query.lower())
+        with contextlib.suppress(ValidationError):
+            conditions.append(Customer.email == normalise_email(query))
     else:
-        try:
-            phone = normalise_phone(query)
-        except ValidationError:
-            phone = None
-        if phone:
-            conditions.append(Customer.phone == phone)
-    card = db.session.scalar(
+        timezone = db.session.scalar(select(Vendor.timezone).where(Vendor.id == vendor_id))
+        with contextlib.suppress(ValidationError):
+            conditions.append(Customer.phone == normalise_phone(query, phone_region(timezone)))
+    return one_or_raise(
         scoped.join(Customer, Customer.id == LoyaltyCard.customer_id)
         .where(or_(*conditions))
-        .limit(1)
+        .limit(1),
+        LoyaltyCardNotFound(query),
     )
-    if card is None:
-        raise LoyaltyCardNotFound(query)
-    return card
 
 
 def find_cards(vendor_id: int, query: str, *, limit: int = 10) -> list[LoyaltyCard]:

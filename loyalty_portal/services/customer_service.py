@@ -20,6 +20,7 @@ from ..models import (
     LoyaltyTransaction,
 )
 from . import apple_wallet_service, change_tags, outbox
+from .lookup import one_or_raise
 
 # Stored in place of the name; not translated, it is data, not a message.
 ERASED_NAME = "[erased]"
@@ -40,12 +41,10 @@ class CustomerExport:
 
 def get_customer(vendor_id: int, customer_id: int) -> Customer:
     """The vendor's customer with that id; another vendor's customer is simply not found."""
-    customer = db.session.scalar(
-        select(Customer).where(Customer.id == customer_id, Customer.vendor_id == vendor_id)
+    return one_or_raise(
+        select(Customer).where(Customer.id == customer_id, Customer.vendor_id == vendor_id),
+        CustomerNotFound(customer_id),
     )
-    if customer is None:
-        raise CustomerNotFound(customer_id)
-    return customer
 
 
 def export_customer(vendor_id: int, customer_id: int) -> CustomerExport:

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, StaffPin, Vendor
 from . import vendor_service
+from .local_days import day_bounds
 
 MAX_EXPORT_DAYS = 366
 # Far outside any vendor's history, and far from the calendar's ends where a time zone overflows.
@@ -64,9 +65,21 @@ def preset_ranges(vendor: Vendor, today: date) -> dict[str, tuple[date, date]]:
 
 def local_range_bounds(vendor: Vendor, date_from: date, date_to: date) -> tuple[datetime, datetime]:
     """UTC start of `date_from` and end of `date_to` (inclusive) as days in the vendor's zone."""
-    start = datetime.combine(date_from, time.min, tzinfo=vendor.zone)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=vendor.zone)
-    return start, end
+    return day_bounds(date_from, vendor.timezone)[0], day_bounds(date_to, vendor.timezone)[1]
+
+
+def check_date_range(date_from: date, date_to: date) -> None:
+    """One rule for every report over days (export, statistics per period): both dates in range,
+    in order, at most MAX_EXPORT_DAYS apart. Raises ValidationError (field "from" or "to")."""
+    for field, value in (("from", date_from), ("to", date_to)):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise ValidationError(_l("Choose a date from 2000 on."), field=field)
+    if date_to < date_from:
+        raise ValidationError(_l("The end date is before the start date."), field="to")
+    if (date_to - date_from).days >= MAX_EXPORT_DAYS:
+        raise ValidationError(
+            _l("Export at most %(days)s days at a time.", days=MAX_EXPORT_DAYS), field="to"
+        )
 
 
 PLAIN, EXCEL = "plain", "excel"
@@ -80,15 +93,7 @@ def transactions_csv(vendor_id: int, date_from: date, date_to: date, flavour: st
 
     `flavour` EXCEL is what a European spreadsheet opens as it is: a byte-order mark (so Excel
     reads UTF-8), `;` between cells, and the local time written the way `locale` writes dates."""
-    for field, value in (("from", date_from), ("to", date_to)):
-        if not EARLIEST_DATE <= value <= LATEST_DATE:
-            raise ValidationError(_l("Choose a date from 2000 on."), field=field)
-    if date_to < date_from:
-        raise ValidationError(_l("The end date is before the start date."), field="to")
-    if (date_to - date_from).days >= MAX_EXPORT_DAYS:
-        raise ValidationError(
-            _l("Export at most %(days)s days at a time.", days=MAX_EXPORT_DAYS), field="to"
-        )
+    check_date_range(date_from, date_to)
     vendor = vendor_service.get_vendor(vendor_id)
     start, end = local_range_bounds(vendor, date_from, date_to)
     tx = LoyaltyTransaction

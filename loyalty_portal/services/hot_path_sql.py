@@ -89,7 +89,7 @@ READ_PROGRAM = _statement(
            p.require_staff_pin, p.cooldown_minutes, p.max_daily_stamps,
            p.pin_max_failed_attempts, p.pin_lockout_minutes, p.max_stamps_per_purchase,
            p.max_purchase_amount_cents, p.max_daily_points, p.confirm_purchase_above_cents,
-           p.counter_undo_minutes, v.timezone,
+           p.counter_undo_minutes, v.timezone, v.currency,
            s.id AS pin_id, s.pin_hash, s.failed_attempts, s.locked_until,
            s.is_active AS pin_is_active, t.id AS replay_transaction_id
     FROM loyalty_programs p

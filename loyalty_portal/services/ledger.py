@@ -11,9 +11,8 @@ the PIN's last use, and announces the change in the outbox.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,9 +28,11 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import LoyaltyTransaction
+from ..models.program import find_active_reward
 from ..models.transaction import TransactionType
 from . import hot_path_sql, outbox, pin_service
 from .hot_path_sql import HotRow, as_utc
+from .local_days import local_day_bounds
 
 T = LoyaltyTransaction
 
@@ -68,6 +69,7 @@ class ProgramRules:
     max_daily_stamps: int
     pin_policy: pin_service.LockoutPolicy
     timezone: str
+    currency: str
     max_stamps_per_purchase: int = 10
     max_purchase_amount_cents: int = 10_000_000
     max_daily_points: int | None = None
@@ -75,14 +77,7 @@ class ProgramRules:
     counter_undo_minutes: int = 0
 
     def find_reward(self, reward_id: str) -> dict[str, Any] | None:
-        return next(
-            (
-                r
-                for r in self.points_rewards or []
-                if r.get("id") == reward_id and r.get("active", True)
-            ),
-            None,
-        )
+        return find_active_reward(self.points_rewards, reward_id)
 
 
 @dataclass(frozen=True)
@@ -139,15 +134,6 @@ class BalanceChange:
         return self.stamp_count >= self.stamps_target
 
 
-def local_day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """Start and end (UTC) of the vendor's calendar day containing `now`, DST-aware."""
-    zone = ZoneInfo(timezone)
-    local_date = now.astimezone(zone).date()
-    start = datetime.combine(local_date, time.min, tzinfo=zone)
-    end = datetime.combine(local_date + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(now.tzinfo), end.astimezone(now.tzinfo)
-
-
 def _check_idempotency_key(key: str | None) -> None:
     if key is not None and not (1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH):
         raise ValidationError(field="idempotency_key", max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
@@ -178,6 +164,7 @@ def _rules_from(row: HotRow) -> ProgramRules:
         max_daily_stamps=row.max_daily_stamps,
         pin_policy=pin_service.LockoutPolicy(row.pin_max_failed_attempts, row.pin_lockout_minutes),
         timezone=row.timezone,
+        currency=row.currency,
         max_stamps_per_purchase=row.max_stamps_per_purchase,
         max_purchase_amount_cents=row.max_purchase_amount_cents,
         max_daily_points=row.max_daily_points,
@@ -204,6 +191,7 @@ def rules_of(program) -> ProgramRules:
             program.pin_max_failed_attempts, program.pin_lockout_minutes
         ),
         timezone=program.vendor.timezone,
+        currency=program.vendor.currency,
         max_stamps_per_purchase=program.max_stamps_per_purchase,
         max_purchase_amount_cents=program.max_purchase_amount_cents,
         max_daily_points=program.max_daily_points,

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-PIN_PATTERN = re.compile(r"\A[0-9]{4,8}\Z")  # ASCII digits, the whole string ("4321\n" is not)
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")  # ASCII digits; always fullmatch ("4321\n" is not)
 
 # The most used PINs that the rules below (one block repeated, a run up or down) do not already
 # refuse: from DataGenetics' analysis of 3.4 million four-digit PINs ("PIN analysis", 2012) and

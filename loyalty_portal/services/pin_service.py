@@ -35,6 +35,7 @@ from ..errors import (
 from ..extensions import db
 from ..models import LoyaltyProgram, PinThrottle, StaffPin
 from . import pin_policy
+from .lookup import one_or_raise
 from .pin_policy import PIN_PATTERN
 
 # Where a PIN was typed when the caller names no terminal (scripts, the service layer's tests).
@@ -69,7 +70,7 @@ def pin_matches(pin: str, pin_hash: str) -> bool:
 def _validate_pin_format(pin: str) -> None:
     """4 to 8 digits, and not one a guesser tries first (pin_policy.trivial_reason). Raises
     ValidationError or TrivialStaffPin."""
-    if not isinstance(pin, str) or not PIN_PATTERN.match(pin):
+    if not isinstance(pin, str) or not PIN_PATTERN.fullmatch(pin):
         raise ValidationError(_l("A PIN is 4 to 8 digits."), field="pin")
     reason = pin_policy.trivial_reason(pin)
     if reason is not None:
@@ -95,12 +96,10 @@ def list_pins(vendor_id: int, include_inactive: bool = False) -> list[StaffPin]:
 
 def get_pin(vendor_id: int, staff_pin_id: int) -> StaffPin:
     """The vendor's PIN with that id; another vendor's id is simply not found."""
-    staff_pin = db.session.scalar(
-        select(StaffPin).where(StaffPin.id == staff_pin_id, StaffPin.vendor_id == vendor_id)
+    return one_or_raise(
+        select(StaffPin).where(StaffPin.id == staff_pin_id, StaffPin.vendor_id == vendor_id),
+        StaffPinNotFound(staff_pin_id),
     )
-    if staff_pin is None:
-        raise StaffPinNotFound(staff_pin_id)
-    return staff_pin
 
 
 def _refuse_duplicate_name(vendor_id: int, name: str, except_id: int | None = None) -> None:
@@ -530,7 +529,7 @@ def check_pin(
         attempt = _Attempt(record, terminal or UNNAMED_TERMINAL, policy)
         _reserve(attempt, now)  # a lock refuses it unchecked: the rate limits are given back
         try:
-            right = PIN_PATTERN.match(pin) is not None and pin_matches(pin, record.pin_hash)
+            right = PIN_PATTERN.fullmatch(pin) is not None and pin_matches(pin, record.pin_hash)
         except BaseException:
             _give_back(attempt, now)
             raise

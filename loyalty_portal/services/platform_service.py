@@ -1,20 +1,16 @@
-"""The platform admin's view: every vendor's program in one list, and platform-wide statistics.
-
-Each answer is a fixed number of aggregate queries, whatever the number of vendors or cards.
-"""
+"""The platform admin's list of every vendor's program with its card totals (the statistics
+themselves, per program and platform-wide, live in statistics_service). One query for the page
+and one for the count, whatever the number of vendors or cards."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 
 from ..clock import utcnow
 from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, ProgramType, Vendor
-from . import program_service, statistics_service
-from .statistics_service import DailyActivity, ProgramStatistics, daily_activity
-
-ACTIVE_CARD_DAYS = 30
+from . import statistics_service
 
 
 @dataclass(frozen=True)
@@ -35,19 +31,10 @@ class ProgramSummary:
     last_activity_at: datetime | None
 
 
-def _card_totals(since: datetime):
-    card = LoyaltyCard
+def _card_totals_by_program(since: datetime):
     return (
-        select(
-            card.program_id.label("program_id"),
-            func.count(card.id).label("total_cards"),
-            func.count(case((card.last_activity_at >= since, card.id))).label("active_cards"),
-            func.sum(card.total_stamps_earned).label("stamps_issued"),
-            func.sum(card.total_points_earned).label("points_issued"),
-            func.sum(card.total_rewards_redeemed).label("rewards_redeemed"),
-            func.max(card.last_activity_at).label("last_activity_at"),
-        )
-        .group_by(card.program_id)
+        select(LoyaltyCard.program_id.label("program_id"), *statistics_service.card_totals(since))
+        .group_by(LoyaltyCard.program_id)
         .subquery("card_totals")
     )
 
@@ -68,7 +55,7 @@ def list_programs(
     or slug), type and active flag, sorted by one of SORT_KEYS (a leading "-" for descending),
     one page at a time; returns the page and the total count."""
     now = utcnow()
-    totals = _card_totals(now - timedelta(days=ACTIVE_CARD_DAYS))
+    totals = _card_totals_by_program(statistics_service.active_since(now))
     query = (
         select(
             LoyaltyProgram,
@@ -127,56 +114,9 @@ def list_programs(
             stamps_issued=stamps,
             points_issued=points,
             rewards_redeemed=rewards,
-            last_activity_at=_as_utc(last_active),
+            last_activity_at=statistics_service.as_utc(last_active),
         )
         for program, slug, vendor_name, cards, active, stamps, points, rewards, last_active in rows
     ]
     db.session.commit()
     return summaries, total
-
-
-def _as_utc(value) -> datetime | None:
-    """Aggregates over timestamps come back as text on SQLite."""
-    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=utcnow().tzinfo)
-
-
-@dataclass(frozen=True)
-class PlatformStatistics:
-    vendors: int
-    programs: int
-    active_programs: int
-    cards: int
-    active_cards_30_days: int
-    stamps_issued: int
-    stamps_redeemed: int
-    points_issued: int
-    points_redeemed: int
-    rewards_redeemed: int
-    daily: list[DailyActivity]
-
-
-def platform_statistics(days: int = 30) -> PlatformStatistics:
-    """Platform totals (from the cards' lifetime counters) and the last `days` days of activity."""
-    now = utcnow()
-    since = now - timedelta(days=ACTIVE_CARD_DAYS)
-    cards = db.session.execute(select(*statistics_service.card_totals(since))).one()
-    programs = db.session.execute(
-        select(
-            func.count(LoyaltyProgram.id),
-            func.count(case((LoyaltyProgram.is_active.is_(True), LoyaltyProgram.id))),
-        )
-    ).one()
-    vendors = db.session.scalar(select(func.count(Vendor.id)))
-    daily = daily_activity(None, days, now)
-    db.session.commit()
-    return PlatformStatistics(vendors, programs[0], programs[1], *(int(v) for v in cards), daily)
-
-
-def program_statistics(program_id: int, days: int = 30) -> ProgramStatistics:
-    """One program's statistics for the admin. Raises LoyaltyProgramNotFound."""
-    return statistics_service.program_statistics(
-        program_service.get_program_by_id(program_id).id, days
-    )

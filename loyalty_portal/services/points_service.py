@@ -14,30 +14,18 @@ from ..errors import (
     WrongProgramType,
 )
 from ..models import ProgramType, TransactionType
-from .ledger import (
-    Actor,
-    BalanceChange,
-    Change,
-    LockedCard,
-    ProgramRules,
-    apply_change,
-    local_day_bounds,
-)
+from . import money
+from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
+from .lifetime_totals import totals_moved
+from .local_days import local_day_bounds
 
-# A single purchase above this is a typing mistake, not a sale at a café (100 000.00 in cents).
-MAX_PURCHASE_AMOUNT_CENTS = 10_000_000
+# In the currency's minor units (the API's field keeps its historical name, _cents).
+MAX_PURCHASE_AMOUNT_CENTS = money.MAX_AMOUNT_MINOR_UNITS
 
 
 def _require_points_program(rules: ProgramRules) -> None:
     if rules.program_type != ProgramType.POINTS:
         raise WrongProgramType(rules.program_type)
-
-
-def points_for_amount(purchase_amount_cents: int, points_per_currency_unit: int) -> int:
-    """Points for a purchase: the amount times the rate, rounded down to a whole point.
-
-    Integer arithmetic only: money never passes through a float."""
-    return purchase_amount_cents * points_per_currency_unit // 100
 
 
 def check_purchase(
@@ -56,7 +44,9 @@ def check_purchase(
         )
     if purchase_amount_cents > rules.max_purchase_amount_cents:
         raise PurchaseAmountTooLarge(purchase_amount_cents, rules.max_purchase_amount_cents)
-    points = points_for_amount(purchase_amount_cents, rules.points_per_currency_unit)
+    points = money.points_for_amount(
+        purchase_amount_cents, rules.points_per_currency_unit, rules.currency
+    )
     if points <= 0:
         raise ValidationError(
             _l("This purchase is too small to earn a point."), field="purchase_amount_cents"
@@ -87,6 +77,7 @@ def earn_points(
     above `confirm_purchase_above_cents` needs `large_amount_confirmed` (the cashier saw the
     points a second time).
 
+    `purchase_amount_cents` is in the vendor's currency's minor units (cents, yen, fils).
     Raises ValidationError when the amount is not a positive whole number or earns no point,
     PurchaseAmountTooLarge, DailyPointsLimit, LargePurchaseNotConfirmed, the PIN errors,
     LoyaltyCardInactive, LoyaltyProgramInactive, WrongProgramType.
@@ -107,7 +98,7 @@ def earn_points(
         return Change(
             transaction_type=TransactionType.POINTS_EARNED,
             points_delta=points,
-            totals={"total_points_earned": points},
+            totals=totals_moved(TransactionType.POINTS_EARNED, points_delta=points),
             purchase_amount_cents=purchase_amount_cents,
         )
 
@@ -149,7 +140,7 @@ def redeem_reward(
         return Change(
             transaction_type=TransactionType.POINTS_REWARD_REDEEMED,
             points_delta=-cost,
-            totals={"total_points_redeemed": cost, "total_rewards_redeemed": 1},
+            totals=totals_moved(TransactionType.POINTS_REWARD_REDEEMED, points_delta=-cost),
             reward_id=reward["id"],
             reward_name=reward["name"],
         )

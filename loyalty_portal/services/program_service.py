@@ -24,6 +24,7 @@ from ..models import (
     Vendor,
 )
 from . import change_tags, outbox
+from .lookup import get_or_raise, one_or_raise
 
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 REWARD_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -104,7 +105,7 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise ValidationError(_l("Must be true or false."), field=key)
         elif key in _COLOURS:
-            if not isinstance(value, str) or not COLOUR_PATTERN.match(value):
+            if not isinstance(value, str) or not COLOUR_PATTERN.fullmatch(value):
                 raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
             value = value.upper()
         elif key in _COORDINATES:
@@ -153,7 +154,7 @@ def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
         reward_id = str(reward.get("id", "")).strip().lower() or reward_id_from_name(name, seen)
         cost = reward.get("points_cost")
         active = reward.get("active", True)
-        if not REWARD_ID_PATTERN.match(reward_id) or reward_id in seen:
+        if not REWARD_ID_PATTERN.fullmatch(reward_id) or reward_id in seen:
             raise ValidationError(
                 _l("Each reward needs its own short id (a-z, 0-9, - and _)."), field=f"{field}.id"
             )
@@ -179,10 +180,10 @@ def reward_id_from_name(name: str, taken: set[str]) -> str:
 
 
 def get_program(vendor_id: int) -> LoyaltyProgram:
-    program = db.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor_id))
-    if program is None:
-        raise LoyaltyProgramNotFound(vendor_id)
-    return program
+    return one_or_raise(
+        select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor_id),
+        LoyaltyProgramNotFound(vendor_id),
+    )
 
 
 def find_program(vendor_id: int) -> LoyaltyProgram | None:
@@ -191,21 +192,17 @@ def find_program(vendor_id: int) -> LoyaltyProgram | None:
 
 
 def get_program_by_id(program_id: int) -> LoyaltyProgram:
-    program = db.session.get(LoyaltyProgram, program_id)
-    if program is None:
-        raise LoyaltyProgramNotFound(program_id)
-    return program
+    return get_or_raise(LoyaltyProgram, program_id, LoyaltyProgramNotFound(program_id))
 
 
 def get_public_program(vendor_slug: str) -> LoyaltyProgram:
     """The program behind a vendor's QR code; refuses an inactive one so nobody enrols in it."""
-    program = db.session.scalar(
+    program = one_or_raise(
         select(LoyaltyProgram)
         .join(Vendor, Vendor.id == LoyaltyProgram.vendor_id)
-        .where(Vendor.slug == vendor_slug)
+        .where(Vendor.slug == vendor_slug),
+        LoyaltyProgramNotFound(vendor_slug),
     )
-    if program is None:
-        raise LoyaltyProgramNotFound(vendor_slug)
     if not program.is_active or program.vendor.is_suspended:
         raise LoyaltyProgramInactive(program.id)
     return program
@@ -215,8 +212,7 @@ def create_program(vendor_id: int, program_type: str, name: str, **settings: Any
     """Create the vendor's one program (active). Unset settings take the defaults of the
     design note: PIN required, 15 minutes cooldown, 5 stamps a day, lock after 5 wrong PINs
     for 30 minutes. Raises VendorNotFound, LoyaltyProgramAlreadyExists, ValidationError."""
-    if db.session.get(Vendor, vendor_id) is None:
-        raise VendorNotFound(vendor_id)
+    get_or_raise(Vendor, vendor_id, VendorNotFound(vendor_id))
     clean = _validated({"program_type": program_type, "name": name, **settings})
     if db.session.scalar(select(LoyaltyProgram.id).where(LoyaltyProgram.vendor_id == vendor_id)):
         raise LoyaltyProgramAlreadyExists(vendor_id)

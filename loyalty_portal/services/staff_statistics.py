@@ -7,16 +7,13 @@ seen on two or more different days (repeat visits)."""
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from ..clock import utcnow
-from ..errors import ValidationError
 from ..extensions import db
 from ..models import LoyaltyProgram, LoyaltyTransaction, StaffPin, TransactionType
 from . import vendor_service
-from .export_service import EARLIEST_DATE, LATEST_DATE, MAX_EXPORT_DAYS, local_range_bounds
-from .statistics_service import _local_day
+from .export_service import check_date_range, local_range_bounds
+from .local_days import local_date_sql
 
 T = LoyaltyTransaction
 _REWARDS = (TransactionType.STAMP_REWARD_REDEEMED, TransactionType.POINTS_REWARD_REDEEMED)
@@ -49,14 +46,7 @@ class PeriodReport:
 def period_report(vendor_id: int, date_from: date, date_to: date) -> PeriodReport:
     """Activity per staff member and repeat visits from `date_from` to `date_to` inclusive.
     Raises ValidationError for dates out of range, reversed or more than a year apart."""
-    for field, value in (("from", date_from), ("to", date_to)):
-        if not EARLIEST_DATE <= value <= LATEST_DATE:
-            raise ValidationError(_l("Choose a date from 2000 on."), field=field)
-    if date_to < date_from:
-        raise ValidationError(_l("The end date is before the start date."), field="to")
-    if (date_to - date_from).days >= MAX_EXPORT_DAYS:
-        raise ValidationError(
-            _l("Export at most %(days)s days at a time.", days=MAX_EXPORT_DAYS), field="to")
+    check_date_range(date_from, date_to)
     vendor = vendor_service.get_vendor(vendor_id)
     start, end = local_range_bounds(vendor, date_from, date_to)
     in_period = (LoyaltyProgram.vendor_id == vendor_id, T.created_at >= start, T.created_at < end)
@@ -76,8 +66,8 @@ def period_report(vendor_id: int, date_from: date, date_to: date) -> PeriodRepor
         .order_by(func.count(T.id).desc(), StaffPin.name)
     ).all()
     days_per_card = (
-        select(T.card_id, func.count(func.distinct(_local_day(T.created_at, vendor.zone,
-                                                               utcnow()))).label("days"))
+        select(T.card_id, func.count(func.distinct(local_date_sql(T.created_at, vendor.timezone)))
+               .label("days"))
         .join(LoyaltyProgram, LoyaltyProgram.id == T.program_id)
         .where(*in_period, T.transaction_type.in_((TransactionType.STAMP_EARNED,
                                                    TransactionType.POINTS_EARNED, *_REWARDS)))

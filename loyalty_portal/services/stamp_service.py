@@ -12,15 +12,9 @@ from ..errors import (
     WrongProgramType,
 )
 from ..models import ProgramType, TransactionType
-from .ledger import (
-    Actor,
-    BalanceChange,
-    Change,
-    LockedCard,
-    ProgramRules,
-    apply_change,
-    local_day_bounds,
-)
+from .ledger import Actor, BalanceChange, Change, LockedCard, ProgramRules, apply_change
+from .lifetime_totals import totals_moved
+from .local_days import local_day_bounds
 
 MAX_STAMPS_PER_OPERATION = 10
 
@@ -82,7 +76,7 @@ def add_stamp(
         return Change(
             transaction_type=TransactionType.STAMP_EARNED,
             stamps_delta=stamps,
-            totals={"total_stamps_earned": stamps},
+            totals=totals_moved(TransactionType.STAMP_EARNED, stamps_delta=stamps),
             is_stamp=True,
         )
 
@@ -114,7 +108,9 @@ def redeem_reward(
         return Change(
             transaction_type=TransactionType.STAMP_REWARD_REDEEMED,
             stamps_delta=-rules.stamps_target,
-            totals={"total_stamps_redeemed": rules.stamps_target, "total_rewards_redeemed": 1},
+            totals=totals_moved(
+                TransactionType.STAMP_REWARD_REDEEMED, stamps_delta=-rules.stamps_target
+            ),
             reward_name=rules.stamps_reward_description or None,
         )
 

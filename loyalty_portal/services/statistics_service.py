@@ -1,16 +1,24 @@
-"""Statistics of programs: lifetime totals from the cards' counters and per-day series from the
-ledger, each in a fixed number of aggregate queries whatever a program's size."""
+"""Statistics, in one place: a program's (owner and admin) and the whole platform's (admin).
+
+Lifetime totals come from the cards' counters (no ledger scan); per-day series come from the
+ledger, summed by the rule of lifetime_totals and counted in days of the vendor's time zone
+(local_days). Each answer is a fixed number of aggregate queries, whatever the number of cards.
+"""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import case, func, select
 
 from ..clock import utcnow
+from ..errors import LoyaltyProgramNotFound
 from ..extensions import db
-from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType, Vendor
+from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, Vendor
+from .lifetime_totals import ledger_sum
+from .local_days import day_bounds, local_date, local_date_sql
 from .program_service import get_program
+
+ACTIVE_CARD_DAYS = 30  # a card used within this many days counts as active
 
 
 @dataclass(frozen=True)
@@ -38,59 +46,76 @@ class ProgramStatistics:
     daily: list[DailyActivity]
 
 
-def _local_day(column, zone: ZoneInfo, now: datetime):
-    """Calendar day of a timestamp column in a time zone. PostgreSQL knows the zone's rules;
-    SQLite (the embedded development database) shifts by the zone's offset at `now`."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(zone.key, column), Date)
-    offset_minutes = int(now.astimezone(zone).utcoffset().total_seconds() // 60)
-    return func.date(column, f"{offset_minutes:+d} minutes")
+@dataclass(frozen=True)
+class PlatformStatistics:
+    vendors: int
+    programs: int
+    active_programs: int
+    cards: int
+    active_cards_30_days: int
+    stamps_issued: int
+    stamps_redeemed: int
+    points_issued: int
+    points_redeemed: int
+    rewards_redeemed: int
+    daily: list[DailyActivity]
 
 
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def card_totals(active_since: datetime) -> tuple:
-    """Aggregates over cards, in this order: cards, cards active since `active_since`, stamps
-    issued and redeemed, points issued and redeemed, rewards redeemed (lifetime counters)."""
+def as_utc(value) -> datetime | None:
+    """Aggregates over timestamps (MAX) come back as text on SQLite."""
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC)
+
+
+def active_since(now: datetime) -> datetime:
+    return now - timedelta(days=ACTIVE_CARD_DAYS)
+
+
+def card_totals(since: datetime) -> tuple:
+    """Aggregates over cards, in this order: cards, cards active since `since`, stamps issued
+    and redeemed, points issued and redeemed, rewards redeemed (lifetime counters), last
+    activity. Group them by program for per-program lists (platform_service.list_programs)."""
     card = LoyaltyCard
     return (
-        func.count(card.id),
-        func.count(case((card.last_activity_at >= active_since, card.id))),
-        func.coalesce(func.sum(card.total_stamps_earned), 0),
-        func.coalesce(func.sum(card.total_stamps_redeemed), 0),
-        func.coalesce(func.sum(card.total_points_earned), 0),
-        func.coalesce(func.sum(card.total_points_redeemed), 0),
-        func.coalesce(func.sum(card.total_rewards_redeemed), 0),
+        func.count(card.id).label("total_cards"),
+        func.count(case((card.last_activity_at >= since, card.id))).label("active_cards"),
+        func.coalesce(func.sum(card.total_stamps_earned), 0).label("stamps_issued"),
+        func.coalesce(func.sum(card.total_stamps_redeemed), 0).label("stamps_redeemed"),
+        func.coalesce(func.sum(card.total_points_earned), 0).label("points_issued"),
+        func.coalesce(func.sum(card.total_points_redeemed), 0).label("points_redeemed"),
+        func.coalesce(func.sum(card.total_rewards_redeemed), 0).label("rewards_redeemed"),
+        func.max(card.last_activity_at).label("last_activity_at"),
     )
 
 
 def program_statistics(program_id: int, days: int = 30) -> ProgramStatistics:
-    """Totals from the cards' lifetime counters (no ledger scan) and a per-day series of the
-    last `days` days from the ledger, in three aggregate queries whatever the program's size."""
+    """Totals of one program and its last `days` days, the days in its vendor's time zone.
+    Raises LoyaltyProgramNotFound."""
     now = utcnow()
-    since = now - timedelta(days=30)
-    totals = db.session.execute(
-        select(*card_totals(since), func.max(LoyaltyCard.last_activity_at)).where(
-            LoyaltyCard.program_id == program_id
-        )
-    ).one()
-    last_activity = totals[7]
-    if isinstance(last_activity, str):  # SQLite returns aggregates of timestamps as text
-        last_activity = datetime.fromisoformat(last_activity).replace(tzinfo=now.tzinfo)
-    return ProgramStatistics(
-        program_id=program_id,
-        total_cards=totals[0],
-        active_cards_30_days=totals[1],
-        stamps_issued=totals[2],
-        stamps_redeemed=totals[3],
-        points_issued=totals[4],
-        points_redeemed=totals[5],
-        rewards_redeemed=totals[6],
-        last_activity_at=last_activity,
-        daily=daily_activity([program_id], days, now, timezone=_program_timezone(program_id)),
+    timezone = db.session.scalar(
+        select(Vendor.timezone)
+        .join(LoyaltyProgram, LoyaltyProgram.vendor_id == Vendor.id)
+        .where(LoyaltyProgram.id == program_id)
     )
+    if timezone is None:
+        raise LoyaltyProgramNotFound(program_id)
+    totals = db.session.execute(
+        select(*card_totals(active_since(now))).where(LoyaltyCard.program_id == program_id)
+    ).one()
+    statistics = ProgramStatistics(
+        program_id,
+        *(int(value) for value in totals[:7]),
+        last_activity_at=as_utc(totals.last_activity_at),
+        daily=daily_activity([program_id], days, now, timezone=timezone),
+    )
+    db.session.commit()
+    return statistics
 
 
 def vendor_statistics(vendor_id: int, days: int = 30) -> ProgramStatistics:
@@ -98,15 +123,21 @@ def vendor_statistics(vendor_id: int, days: int = 30) -> ProgramStatistics:
     return program_statistics(get_program(vendor_id).id, days)
 
 
-def _program_timezone(program_id: int) -> str:
-    return (
-        db.session.scalar(
-            select(Vendor.timezone)
-            .join(LoyaltyProgram, LoyaltyProgram.vendor_id == Vendor.id)
-            .where(LoyaltyProgram.id == program_id)
+def platform_statistics(days: int = 30) -> PlatformStatistics:
+    """Platform totals (from the cards' lifetime counters) and the last `days` days of activity
+    (UTC days: vendors live in different zones)."""
+    now = utcnow()
+    cards = db.session.execute(select(*card_totals(active_since(now))[:7])).one()
+    programs = db.session.execute(
+        select(
+            func.count(LoyaltyProgram.id),
+            func.count(case((LoyaltyProgram.is_active.is_(True), LoyaltyProgram.id))),
         )
-        or "UTC"
-    )
+    ).one()
+    vendors = db.session.scalar(select(func.count(Vendor.id)))
+    daily = daily_activity(None, days, now)
+    db.session.commit()
+    return PlatformStatistics(vendors, programs[0], programs[1], *(int(v) for v in cards), daily)
 
 
 def daily_activity(
@@ -116,63 +147,26 @@ def daily_activity(
     timezone: str = "UTC",
 ) -> list[DailyActivity]:
     """Per-day activity over the last `days` days for some programs (None: the whole platform),
-    the days counted in `timezone` (a vendor's own; UTC across vendors).
-    Voids count against nothing here: the series shows what happened at the counter."""
+    the days counted in `timezone`. Voids count against nothing here: the series shows what
+    happened at the counter."""
     now = now or utcnow()
-    zone = ZoneInfo(timezone)
-    first_day = now.astimezone(zone).date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, time.min, tzinfo=zone)
+    first_day = local_date(now, timezone) - timedelta(days=days - 1)
+    since = day_bounds(first_day, timezone)[0]
     tx = LoyaltyTransaction
-    day = _local_day(tx.created_at, zone, now).label("day")
+    day = local_date_sql(tx.created_at, timezone).label("day")
     ledger_query = (
         select(
             day,
-            func.sum(
-                case(
-                    (tx.transaction_type == TransactionType.STAMP_EARNED, tx.stamps_delta), else_=0
-                )
-            ),
-            func.sum(
-                case(
-                    (
-                        tx.transaction_type == TransactionType.STAMP_REWARD_REDEEMED,
-                        -tx.stamps_delta,
-                    ),
-                    else_=0,
-                )
-            ),
-            func.sum(
-                case(
-                    (tx.transaction_type == TransactionType.POINTS_EARNED, tx.points_delta), else_=0
-                )
-            ),
-            func.sum(
-                case(
-                    (
-                        tx.transaction_type == TransactionType.POINTS_REWARD_REDEEMED,
-                        -tx.points_delta,
-                    ),
-                    else_=0,
-                )
-            ),
-            func.count(
-                case(
-                    (
-                        tx.transaction_type.in_(
-                            [
-                                TransactionType.STAMP_REWARD_REDEEMED,
-                                TransactionType.POINTS_REWARD_REDEEMED,
-                            ]
-                        ),
-                        tx.id,
-                    )
-                )
-            ),
+            ledger_sum("total_stamps_earned"),
+            ledger_sum("total_stamps_redeemed"),
+            ledger_sum("total_points_earned"),
+            ledger_sum("total_points_redeemed"),
+            ledger_sum("total_rewards_redeemed"),
         )
         .where(tx.created_at >= since)
         .group_by(day)
     )
-    card_day = _local_day(LoyaltyCard.created_at, zone, now).label("day")
+    card_day = local_date_sql(LoyaltyCard.created_at, timezone).label("day")
     cards_query = (
         select(card_day, func.count(LoyaltyCard.id))
         .where(LoyaltyCard.created_at >= since)

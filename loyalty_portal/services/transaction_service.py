@@ -25,30 +25,11 @@ from .ledger import (
     apply_change,
     rules_of,
 )
+from .lifetime_totals import reversed_totals
+from .lookup import one_or_raise
 
 T = LoyaltyTransaction
 MAX_ADJUSTMENT_DELTA = 1000  # stamps or points one adjustment may add or remove
-
-# Which lifetime totals a row of each type moved, so a void can move them back.
-_TOTALS_MOVED = {
-    TransactionType.STAMP_EARNED: lambda tx: {"total_stamps_earned": tx.stamps_delta},
-    TransactionType.STAMP_REWARD_REDEEMED: lambda tx: {
-        "total_stamps_redeemed": -tx.stamps_delta,
-        "total_rewards_redeemed": 1,
-    },
-    TransactionType.POINTS_EARNED: lambda tx: {"total_points_earned": tx.points_delta},
-    TransactionType.POINTS_REWARD_REDEEMED: lambda tx: {
-        "total_points_redeemed": -tx.points_delta,
-        "total_rewards_redeemed": 1,
-    },
-    TransactionType.ADJUSTMENT: lambda tx: {},
-}
-
-
-def totals_moved_by(transaction: LoyaltyTransaction) -> dict[str, int]:
-    """Lifetime-total deltas of a ledger row (a void moves back those of the row it cancels)."""
-    return _TOTALS_MOVED[TransactionType(transaction.transaction_type)](transaction)
-
 
 def _clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
@@ -59,14 +40,12 @@ def _clean_reason(reason: str | None) -> str:
 
 def get_transaction(vendor_id: int, transaction_id: int) -> LoyaltyTransaction:
     """The vendor's ledger row with that id; another vendor's id is simply not found."""
-    transaction = db.session.scalar(
+    return one_or_raise(
         select(T)
         .join(LoyaltyProgram, LoyaltyProgram.id == T.program_id)
-        .where(T.id == transaction_id, LoyaltyProgram.vendor_id == vendor_id)
+        .where(T.id == transaction_id, LoyaltyProgram.vendor_id == vendor_id),
+        TransactionNotFound(transaction_id),
     )
-    if transaction is None:
-        raise TransactionNotFound(transaction_id)
-    return transaction
 
 
 def void_transaction(
@@ -103,7 +82,7 @@ def _void_of(original: LoyaltyTransaction, reason: str, extra_check=None):
     the cashier's undo (`extra_check(rules, card, now)` adds the undo's own conditions)."""
     if TransactionType(original.transaction_type) == TransactionType.VOID:
         raise TransactionNotVoidable(original.id, "is_a_void")
-    totals = {column: -delta for column, delta in totals_moved_by(original).items()}
+    totals = reversed_totals(original)
 
     def decide(rules: ProgramRules, card: LockedCard, now: datetime) -> Change:
         already = db.session.scalar(select(T.id).where(T.voids_transaction_id == original.id))
@@ -291,80 +270,6 @@ def card_with_history(
     (also for another vendor's card)."""
     card = get_card(vendor_id, card_id)
     return CardHistory(card, card_history(card.id, limit, before_id))
-
-
-# Audit --------------------------------------------------------------------------------------------
-
-_BALANCE_COLUMNS = (
-    "stamp_count",
-    "points_balance",
-    "total_stamps_earned",
-    "total_stamps_redeemed",
-    "total_points_earned",
-    "total_points_redeemed",
-    "total_rewards_redeemed",
-)
-
-
-@dataclass(frozen=True)
-class LedgerMismatch:
-    card_id: int
-    column: str
-    card_value: int
-    ledger_value: int
-
-
-def verify_ledger(batch_size: int = 2000) -> list[LedgerMismatch]:
-    """Recompute every card's balances and lifetime totals from its ledger and list each value
-    that differs from the card row, and each row whose recorded balances-after break the chain.
-
-    Streams the ledger in card order and keeps only one card's rows, so memory stays small.
-    """
-
-    expected: dict[int, dict[str, int]] = {}
-    card_rows: dict[int, LoyaltyTransaction] = {}  # the current card's rows, for its voids
-    mismatches: list[LedgerMismatch] = []
-    rows = db.session.execute(
-        select(T).order_by(T.card_id, T.id).execution_options(yield_per=batch_size)
-    ).scalars()
-    for tx in rows:
-        if card_rows and tx.card_id != next(iter(card_rows.values())).card_id:
-            card_rows.clear()
-        sums = expected.setdefault(tx.card_id, dict.fromkeys(_BALANCE_COLUMNS, 0))
-        sums["stamp_count"] += tx.stamps_delta
-        sums["points_balance"] += tx.points_delta
-        if TransactionType(tx.transaction_type) == TransactionType.VOID:
-            original = card_rows.get(tx.voids_transaction_id)
-            moved = {k: -v for k, v in totals_moved_by(original).items()} if original else {}
-        else:
-            moved = totals_moved_by(tx)
-            card_rows[tx.id] = tx
-        for column, delta in moved.items():
-            sums[column] += delta
-        if (tx.stamps_balance_after, tx.points_balance_after) != (
-            sums["stamp_count"],
-            sums["points_balance"],
-        ):
-            mismatches.append(
-                LedgerMismatch(
-                    tx.card_id,
-                    f"transaction {tx.id} balance_after",
-                    tx.stamps_balance_after,
-                    sums["stamp_count"],
-                )
-            )
-    cards = db.session.execute(
-        select(LoyaltyCard.id, *[getattr(LoyaltyCard, c) for c in _BALANCE_COLUMNS])
-    )
-    for card_row in cards:
-        sums = expected.get(card_row.id, dict.fromkeys(_BALANCE_COLUMNS, 0))
-        for column in _BALANCE_COLUMNS:
-            if getattr(card_row, column) != sums[column]:
-                mismatches.append(
-                    LedgerMismatch(card_row.id, column, getattr(card_row, column), sums[column])
-                )
-    db.session.rollback()
-    return mismatches
 
 
 @dataclass(frozen=True)

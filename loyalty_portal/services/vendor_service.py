@@ -21,6 +21,8 @@ from ..errors import (
 from ..extensions import db
 from ..i18n import SUPPORTED_LOCALES
 from ..models import LoyaltyProgram, Role, User, Vendor
+from .contacts import email_lookup_key, normalise_email
+from .lookup import get_or_raise
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
@@ -41,7 +43,7 @@ def create_vendor(
 
 def _new_vendor(slug, name, timezone, currency, default_locale) -> Vendor:
     slug = (slug or "").strip().lower()
-    if not SLUG_PATTERN.match(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
         raise ValidationError(_l("Use lower-case letters, digits and dashes."), field="slug")
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
@@ -117,10 +119,7 @@ def set_vendor_suspended(vendor_id: int, suspended: bool) -> Vendor:
 
 
 def get_vendor(vendor_id: int) -> Vendor:
-    vendor = db.session.get(Vendor, vendor_id)
-    if vendor is None:
-        raise VendorNotFound(vendor_id)
-    return vendor
+    return get_or_raise(Vendor, vendor_id, VendorNotFound(vendor_id))
 
 
 def hash_password(password: str) -> str:
@@ -138,8 +137,8 @@ def create_user(
 ) -> User:
     """Raises ValidationError for a bad e-mail, a short password or a role/vendor mismatch;
     UserAlreadyExists for an e-mail already registered."""
-    email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 254:
+    email = normalise_email(email)
+    if email is None:
         raise ValidationError(_l("Enter a valid e-mail address."), field="email")
     if len(password or "") < 8:
         raise ValidationError(_l("A password has at least 8 characters."), field="password")
@@ -171,7 +170,7 @@ def authenticate(email: str, password: str, client_address: str | None = None) -
     Known and unknown e-mails cost the same: one bcrypt check at the configured cost (an unknown
     e-mail is checked against a dummy hash of that cost), one count on failure.
     """
-    email = (email or "").strip().lower()
+    email = email_lookup_key(email)
     with rate_limits.attempt(rate_limits.SIGN_IN, client_address, email) as attempt:
         user = db.session.scalar(select(User).where(User.email == email))
         rounds = current_app.config["PASSWORD_BCRYPT_ROUNDS"]

@@ -2,7 +2,6 @@
 
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
 
 from ..errors import AuthenticationRequired
 from ..extensions import login_manager
@@ -16,7 +15,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def register_web(app: Flask) -> None:
-    """Register the screens' blueprints and their error handlers."""
+    """Register the screens' blueprints (their errors are rendered by http_errors.py)."""
     from . import (
         accounts,
         admin,
@@ -30,7 +29,6 @@ def register_web(app: Flask) -> None:
         public,
         vendor,
     )
-    from .errors import render_http_error_page
     from .formatting import register_formatting
     from .navigation import register_navigation
 
@@ -53,14 +51,6 @@ def register_web(app: Flask) -> None:
         if request.headers.get("HX-Request"):
             response.vary.add("HX-Request")
         return response
-
-    @app.errorhandler(HTTPException)
-    def handle_http_error(error: HTTPException):
-        if request.path.startswith("/api/"):
-            from ..api.errors import render_http_error
-
-            return render_http_error(error)
-        return render_http_error_page(error)
 
 
 def _unauthorized():

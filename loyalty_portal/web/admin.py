@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import roles_required
+from ..input_guard import bounded_int
 from ..models import Role
 from ..services import outbox, platform_service, program_service, statistics_service
 from .errors import is_htmx
@@ -28,7 +29,7 @@ def overview():
     query = request.args.get("q", "").strip()[:200]
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
-    page = max(1, request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=bounded_int())
     programs, total = platform_service.list_programs(
         text=query, sort=sort, page=page, per_page=PROGRAMS_PER_PAGE
     )
@@ -38,14 +39,15 @@ def overview():
     }
     if wants_fragment():
         return render_template("admin/_programs.html", **context)
-    return render_template("admin/overview.html", platform=platform_service.platform_statistics(30),
+    platform = statistics_service.platform_statistics(30)
+    return render_template("admin/overview.html", platform=platform,
                            outbox_counts=outbox.counts(), **context)
 
 
-@bp.get("/programs/<int:program_id>")
+@bp.get("/programs/<id:program_id>")
 def program(program_id: int):
     program = program_service.get_program_by_id(program_id)
-    statistics = platform_service.program_statistics(program.id, STATISTICS_DAYS)
+    statistics = statistics_service.program_statistics(program.id, STATISTICS_DAYS)
     return render_template("admin/program.html", program=program, statistics=statistics,
                            weeks=statistics_service.new_cards_per_week(statistics.daily))
 
@@ -58,7 +60,7 @@ def outbox_messages():
     """Messages the worker could not deliver: failing (still retried) or dead, with a retry."""
     which = request.args.get("status", "failing")
     which = which if which in outbox.LISTS else "failing"
-    page = max(1, request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=bounded_int())
     messages, total = outbox.list_messages(which, page=page, per_page=OUTBOX_PER_PAGE)
     context = {
         "messages": messages, "total": total, "which": which, "page": page,
@@ -70,7 +72,7 @@ def outbox_messages():
                            handlers=outbox.registrations(), **context)
 
 
-@bp.post("/outbox/<int:message_id>/retry")
+@bp.post("/outbox/<id:message_id>/retry")
 def retry_outbox_message(message_id: int):
     """Try a dead or failing message again now; htmx swaps its row."""
     message = outbox.retry_message(message_id)

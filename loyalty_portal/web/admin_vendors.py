@@ -45,12 +45,12 @@ def _vendor_page(vendor_id: int, form: InviteOwnerForm | None = None, status: in
                            logins=account_service.list_logins(vendor.id)), status
 
 
-@bp.get("/<int:vendor_id>")
+@bp.get("/<id:vendor_id>")
 def vendor(vendor_id: int):
     return _vendor_page(vendor_id)
 
 
-@bp.post("/<int:vendor_id>/owners")
+@bp.post("/<id:vendor_id>/owners")
 def invite_owner(vendor_id: int):
     form = InviteOwnerForm()
     user = submitted(form, account_service.invite_owner, vendor_id, form.email.data,
@@ -61,7 +61,7 @@ def invite_owner(vendor_id: int):
     return redirect(url_for(".vendor", vendor_id=vendor_id), 303)
 
 
-@bp.post("/<int:vendor_id>/suspension")
+@bp.post("/<id:vendor_id>/suspension")
 def suspension(vendor_id: int):
     """suspended=1 suspends the shop, suspended=0 lifts the suspension."""
     suspended = request.form.get("suspended") == "1"

@@ -11,11 +11,9 @@ comes before the PIN, never after four digits.
 """
 
 import json
-import re
 import uuid
 from datetime import datetime
 
-from babel.numbers import get_currency_precision
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,10 +30,12 @@ from ..errors import (
     ValidationError,
     VendorSuspended,
 )
+from ..input_guard import bounded_int
 from ..models import Role
 from ..services import (
     card_service,
     counter_service,
+    money,
     pin_service,
     points_service,
     stamp_service,
@@ -50,7 +50,6 @@ STAFF_SESSION_KEY = "cashier_staff_pin_id"
 # Locks this terminal has met: {staff PIN id: the StaffPinLocked error's locked_until (ISO)}.
 LOCKS_SESSION_KEY = "cashier_pin_locks"
 ACTIONS = ("stamp", "redeem_stamps", "earn_points", "redeem_reward", "undo")
-AMOUNT_PATTERN = re.compile(r"^(\d{1,9})(?:[.,](\d{1,3}))?$")
 
 
 @bp.before_request
@@ -71,17 +70,6 @@ def _page(fragment: str, **context):
 
 def _vendor_id() -> int:
     return current_user.vendor_id
-
-
-def parse_amount(text: str | None, currency: str) -> int:
-    """A typed amount ("12.50", "12,5", "12") in minor units, from the decimal text (no floats)."""
-    precision = get_currency_precision(currency)
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
-    match = AMOUNT_PATTERN.match(cleaned)
-    if not match or len(match.group(2) or "") > precision:
-        raise ValidationError(_l("Enter the amount like 12.50."), field="amount")
-    whole, fraction = match.group(1), (match.group(2) or "")
-    return int(whole) * 10**precision + int(fraction.ljust(precision, "0") or 0)
 
 
 def _chosen_staff(vendor_id: int):
@@ -141,12 +129,12 @@ def find():
     return _page("_results.html", cards=cards, query=query)
 
 
-@bp.get("/card/<int:card_id>")
+@bp.get("/card/<id:card_id>")
 def card(card_id: int):
     return _card_panel(card_id)
 
 
-@bp.get("/card/<int:card_id>/amount")
+@bp.get("/card/<id:card_id>/amount")
 def check_amount(card_id: int):
     """The typed amount checked as it is typed: the points it earns, or why it is refused, in
     the cashier's language and currency (a 200 fragment either way, for #amount-feedback)."""
@@ -155,7 +143,7 @@ def check_amount(card_id: int):
     points = refusal = None
     if text:
         try:
-            amount_cents = parse_amount(text, found.program.vendor.currency)
+            amount_cents = money.parse_amount(text, found.program.vendor.currency)
             points = counter_service.check_amount(
                 _vendor_id(), card_id, amount_cents, large_amount_confirmed=True
             )
@@ -167,7 +155,7 @@ def check_amount(card_id: int):
 # Confirming with a PIN ----------------------------------------------------------------------------
 
 
-@bp.get("/card/<int:card_id>/confirm/<action>")
+@bp.get("/card/<id:card_id>/confirm/<action>")
 def confirm(card_id: int, action: str):
     """The confirmation step of an action: the staff picker, then the PIN pad (or a plain
     confirm button when the program asks for no PIN). Each rendering carries a fresh
@@ -179,10 +167,10 @@ def confirm(card_id: int, action: str):
     amount_cents = points = stamps = undo = None
     confirmed = request.args.get("confirmed") == "1"
     if action == "stamp":
-        stamps = request.args.get("stamps", default=1, type=int)
+        stamps = request.args.get("stamps", default=1, type=bounded_int(1, 1000))
         counter_service.check_stamp_quantity(_vendor_id(), card_id, stamps)
     if action == "earn_points":
-        amount_cents = parse_amount(request.args.get("amount"), program.vendor.currency)
+        amount_cents = money.parse_amount(request.args.get("amount"), program.vendor.currency)
         try:
             points = counter_service.check_amount(
                 _vendor_id(), card_id, amount_cents, large_amount_confirmed=confirmed
@@ -199,7 +187,7 @@ def confirm(card_id: int, action: str):
     if action == "undo":
         undo = transaction_service.undoable_action(_vendor_id(), card_id, _terminal_actor(),
                                                    utcnow())
-        if undo is None or undo.id != request.args.get("transaction_id", type=int):
+        if undo is None or undo.id != request.args.get("transaction_id", type=bounded_int()):
             raise UndoNotAllowed(card_id, "nothing")
     staff = _chosen_staff(_vendor_id()) if program.require_staff_pin else None
     context = dict(
@@ -240,7 +228,7 @@ def _known_lock(staff) -> datetime | None:
 @bp.post("/staff")
 def choose_staff():
     """Remember who works at this terminal; then back to the confirmation they were on."""
-    staff_pin_id = request.form.get("staff_pin_id", type=int)
+    staff_pin_id = request.form.get("staff_pin_id", type=bounded_int())
     pin_service.get_pin(_vendor_id(), staff_pin_id or 0)
     session[STAFF_SESSION_KEY] = staff_pin_id
     # Picking a locked name again lets the pad ask the server once more (the owner may have
@@ -277,16 +265,17 @@ def _done(card_id: int, change):
                  change=change)
 
 
-@bp.post("/card/<int:card_id>/stamp")
+@bp.post("/card/<id:card_id>/stamp")
 def stamp(card_id: int):
     change = stamp_service.add_stamp(
-        _vendor_id(), card_id, actor=_actor(), stamps=request.form.get("stamps", 1, type=int),
+        _vendor_id(), card_id, actor=_actor(),
+        stamps=request.form.get("stamps", 1, type=bounded_int(1, 1000)),
         idempotency_key=_idempotency_key(),
     )
     return _done(card_id, change)
 
 
-@bp.post("/card/<int:card_id>/redeem_stamps")
+@bp.post("/card/<id:card_id>/redeem_stamps")
 def redeem_stamps(card_id: int):
     change = stamp_service.redeem_reward(
         _vendor_id(), card_id, actor=_actor(), idempotency_key=_idempotency_key()
@@ -294,17 +283,17 @@ def redeem_stamps(card_id: int):
     return _done(card_id, change)
 
 
-@bp.post("/card/<int:card_id>/earn_points")
+@bp.post("/card/<id:card_id>/earn_points")
 def earn_points(card_id: int):
     change = points_service.earn_points(
-        _vendor_id(), card_id, request.form.get("amount_cents", type=int) or 0,
+        _vendor_id(), card_id, request.form.get("amount_cents", type=bounded_int(0)) or 0,
         actor=_actor(), large_amount_confirmed=request.form.get("confirmed") == "1",
         idempotency_key=_idempotency_key(),
     )
     return _done(card_id, change)
 
 
-@bp.post("/card/<int:card_id>/redeem_reward")
+@bp.post("/card/<id:card_id>/redeem_reward")
 def redeem_reward(card_id: int):
     change = points_service.redeem_reward(
         _vendor_id(), card_id, request.form.get("reward_id", ""),
@@ -313,11 +302,11 @@ def redeem_reward(card_id: int):
     return _done(card_id, change)
 
 
-@bp.post("/card/<int:card_id>/undo")
+@bp.post("/card/<id:card_id>/undo")
 def undo(card_id: int):
     """The cashier's own last action on the card, undone with their PIN (a void row)."""
     change = transaction_service.undo_at_counter(
-        _vendor_id(), request.form.get("transaction_id", type=int) or 0, actor=_actor(),
+        _vendor_id(), request.form.get("transaction_id", type=bounded_int()) or 0, actor=_actor(),
         reason=str(_l("Undone at the counter")), idempotency_key=_idempotency_key(),
     )
     return _done(card_id, change)

@@ -22,7 +22,7 @@ def owners_only():
     """The owner's (a staff terminal gets 403)."""
 
 
-@bp.get("/<int:customer_id>/export.json")
+@bp.get("/<id:customer_id>/export.json")
 def export(customer_id: int):
     document = CustomerExportSchema().dump(
         customer_service.export_customer(current_user.vendor_id, customer_id)
@@ -34,7 +34,7 @@ def export(customer_id: int):
     )
 
 
-@bp.route("/<int:customer_id>/erase", methods=["GET", "POST"])
+@bp.route("/<id:customer_id>/erase", methods=["GET", "POST"])
 def erase(customer_id: int):
     """GET asks for the confirmation; POST with confirm=yes erases."""
     customer = customer_service.get_customer(current_user.vendor_id, customer_id)

@@ -4,24 +4,22 @@ Money is an integer of minor units everywhere; it becomes a Decimal only here, f
 """
 
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_time as babel_format_time
-from babel.numbers import get_currency_precision
 from flask import Flask
 from flask_babel import format_currency, format_decimal, get_locale
 
 from ..services.card_service import format_card_number
+from ..services.money import amount_example, to_major
 
 
 def money(cents: int | None, currency: str = "EUR") -> str:
     """1250, "EUR" → "€12.50" / "12,50 €" depending on the locale."""
     if cents is None:
         return ""
-    amount = Decimal(cents).scaleb(-get_currency_precision(currency))
-    return format_currency(amount, currency)
+    return format_currency(to_major(cents, currency), currency)
 
 
 def points(value: int | None) -> str:
@@ -44,6 +42,7 @@ def local_time(moment: datetime | None, timezone: str = "UTC") -> str:
 
 def register_formatting(app: Flask) -> None:
     app.add_template_filter(money)
+    app.add_template_global(amount_example)
     app.add_template_filter(points)
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)

@@ -118,7 +118,7 @@ def create_terminal():
     return redirect(url_for(".logins"), 303)
 
 
-@bp.post("/logins/<int:user_id>/active")
+@bp.post("/logins/<id:user_id>/active")
 def login_active(user_id: int):
     """active=0 switches a login off (signed out at once), active=1 on again."""
     active = request.form.get("active") == "1"
@@ -136,7 +136,7 @@ def login_active(user_id: int):
 # A card's link ----------------------------------------------------------------------------------
 
 
-@bp.post("/cards/<int:card_id>/reissue")
+@bp.post("/cards/<id:card_id>/reissue")
 def reissue_card(card_id: int):
     """A new link and QR code for the card; the old ones stop working at once."""
     card_link_service.reissue_card(_vendor_id(), card_id)

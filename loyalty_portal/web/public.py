@@ -141,7 +141,7 @@ def privacy():
     return render_template("public/privacy.html")
 
 
-@bp.get("/theme/<int:program_id>.css")
+@bp.get("/theme/<id:program_id>.css")
 def theme(program_id: int):
     """A program's card colours as a stylesheet (the CSP allows no inline style)."""
     program = program_service.get_program_by_id(program_id)

@@ -24,6 +24,7 @@ from flask_login import current_user
 from ..auth import roles_required
 from ..clock import utcnow
 from ..errors import ValidationError
+from ..input_guard import bounded_int
 from ..models import Role
 from ..services import (
     api_key_service,
@@ -154,7 +155,7 @@ def program_preview():
 @bp.get("/program/rewards/row")
 def reward_row():
     """One more empty row for the rewards catalogue (htmx appends it)."""
-    index = request.args.get("index", 0, type=int)
+    index = request.args.get("index", 0, type=bounded_int(0, 50))
     return render_template("vendor/_reward_row.html", row=new_reward_row(index), index=index,
                            added=True)
 
@@ -186,14 +187,14 @@ def staff():
                  lockouts=pin_service.list_lockouts(_vendor_id()))
 
 
-@bp.get("/staff/<int:staff_pin_id>")
+@bp.get("/staff/<id:staff_pin_id>")
 def staff_pin(staff_pin_id: int):
     staff_pin = pin_service.get_pin(_vendor_id(), staff_pin_id)
     return _page("staff_pin", staff_pin=staff_pin, rename_form=RenamePinForm(obj=staff_pin),
                  pin_form=ChangePinForm())
 
 
-@bp.post("/staff/<int:staff_pin_id>/name")
+@bp.post("/staff/<id:staff_pin_id>/name")
 def rename_staff_pin(staff_pin_id: int):
     form = RenamePinForm()
     if _submitted(form, pin_service.rename_pin, _vendor_id(), staff_pin_id, form.name.data):
@@ -203,7 +204,7 @@ def rename_staff_pin(staff_pin_id: int):
                  pin_form=ChangePinForm(formdata=None))
 
 
-@bp.post("/staff/<int:staff_pin_id>/pin")
+@bp.post("/staff/<id:staff_pin_id>/pin")
 def change_staff_pin(staff_pin_id: int):
     form = ChangePinForm()
     if _submitted(form, pin_service.change_pin, _vendor_id(), staff_pin_id, form.pin.data):
@@ -220,20 +221,20 @@ def _staff_row(staff_pin, message: str):
     return _done(message, ".staff")
 
 
-@bp.post("/staff/<int:staff_pin_id>/unlock")
+@bp.post("/staff/<id:staff_pin_id>/unlock")
 def unlock_staff_pin(staff_pin_id: int):
     staff_pin = pin_service.unlock_pin(_vendor_id(), staff_pin_id)
     return _staff_row(staff_pin, _("%(name)s's PIN is unlocked.", name=staff_pin.name))
 
 
-@bp.post("/staff/lockouts/<int:throttle_id>/unlock")
+@bp.post("/staff/lockouts/<id:throttle_id>/unlock")
 def unlock_lockout(throttle_id: int):
     """Lift one lock at one terminal (a PIN there, or every PIN there)."""
     pin_service.unlock_terminal(_vendor_id(), throttle_id)
     return _done(_("The lock is lifted."), ".staff")
 
 
-@bp.post("/staff/<int:staff_pin_id>/deactivate")
+@bp.post("/staff/<id:staff_pin_id>/deactivate")
 def deactivate_staff_pin(staff_pin_id: int):
     staff_pin = pin_service.deactivate_pin(_vendor_id(), staff_pin_id)
     return _staff_row(staff_pin, _("%(name)s's PIN no longer works.", name=staff_pin.name))
@@ -245,7 +246,7 @@ def deactivate_staff_pin(staff_pin_id: int):
 @bp.get("/cards")
 def cards():
     query = request.args.get("q", "").strip()[:200]
-    page = max(1, request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=bounded_int())
     found, total = card_service.search_cards(
         _vendor_id(), query, limit=CARDS_PER_PAGE, offset=(page - 1) * CARDS_PER_PAGE
     )
@@ -262,13 +263,13 @@ def _card_page(card_id: int, fragment: str | None = None, before: int | None = N
                  program=page.card.program, currency=current_user.vendor.currency, **context)
 
 
-@bp.get("/cards/<int:card_id>")
+@bp.get("/cards/<id:card_id>")
 def card(card_id: int):
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=bounded_int())
     return _card_page(card_id, "_history_rows" if before else None, before)
 
 
-@bp.post("/cards/<int:card_id>/active")
+@bp.post("/cards/<id:card_id>/active")
 def card_active(card_id: int):
     """Block (active=0) or unblock (active=1) a card."""
     active = request.form.get("active") == "1"
@@ -279,7 +280,7 @@ def card_active(card_id: int):
     return _done(message, ".card", card_id=card_id)
 
 
-@bp.post("/cards/<int:card_id>/adjust")
+@bp.post("/cards/<id:card_id>/adjust")
 def adjust(card_id: int):
     """Correct a card's balance; htmx swaps the card's balance and history in place."""
     form = AdjustForm()
@@ -295,7 +296,7 @@ def adjust(card_id: int):
                       adjust_form=form, adjusted=adjusted)
 
 
-@bp.route("/transactions/<int:transaction_id>/void", methods=["GET", "POST"])
+@bp.route("/transactions/<id:transaction_id>/void", methods=["GET", "POST"])
 def void(transaction_id: int):
     transaction = transaction_service.get_transaction(_vendor_id(), transaction_id)
     form = VoidForm()
@@ -362,7 +363,7 @@ def api_keys():
     return _page("api_keys", "_api_keys", status=status, form=form, keys=keys, created=created)
 
 
-@bp.post("/api-keys/<int:api_key_id>/revoke")
+@bp.post("/api-keys/<id:api_key_id>/revoke")
 def revoke_api_key(api_key_id: int):
     api_key_service.revoke_key(_vendor_id(), api_key_id)
     if is_htmx():

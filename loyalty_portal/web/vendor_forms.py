@@ -55,7 +55,7 @@ class MoneyField(StringField):
     empty is None. Text that is no amount stays text, so the service refuses it."""
 
     def process_formdata(self, valuelist):
-        from .cashier import parse_amount  # one parser for amounts typed on any screen
+        from ..services.money import parse_amount  # one parser for amounts typed anywhere
 
         if not valuelist:
             return  # not sent: the saved value stays
@@ -179,7 +179,7 @@ class ProgramForm(OwnerForm):
             # The service counts in cents; the owner typed an amount.
             error = ValidationError(_l("Enter an amount like 250.00, or leave it empty."),
                                     field=error.details["field"])
-        match = _REWARD_FIELD.match(error.details.get("field") or "")
+        match = _REWARD_FIELD.fullmatch(error.details.get("field") or "")
         rows = self.filled_rewards()
         if match and int(match.group(1)) < len(rows):
             row = rows[int(match.group(1))]

@@ -2,7 +2,7 @@
 texts per language.
 
 Revision ID: 0007_onboarding
-Revises: 0003_pin_guessing
+Revises: 0006_hardening
 Create Date: 2026-12-03
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_onboarding'
-down_revision = '0003_pin_guessing'
+down_revision = '0006_hardening'
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,20 @@
 """Fixtures for the API tests: shops, clients signed in with each role, apps with other settings."""
 
 import pytest
+from hypothesis import settings
 
-from loyalty_portal import create_app
-from loyalty_portal.extensions import db as _db
 from loyalty_portal.models import Role
 from tests.api.helpers import Shop, make_shop, sign_in
 from tests.factories import make_user
+
+
+def pytest_configure(config):
+    """Schemathesis examples per operation (test_openapi_fuzz.py): the SQLite pass explores the
+    document; the PostgreSQL pass, whose requests are slower, runs fewer to find what only
+    PostgreSQL refuses."""
+    settings.register_profile("fuzz-sqlite", max_examples=60)
+    settings.register_profile("fuzz-postgres", max_examples=20)
+    settings.load_profile(f"fuzz-{config.getoption('--db')}")
 
 
 @pytest.fixture
@@ -39,30 +47,3 @@ def admin_client(client, db):
     return client
 
 
-@pytest.fixture
-def app_with(app, db):
-    """Another app on the same database with some settings changed (e.g. rate limits on)."""
-
-    def build(**overrides):
-        keys = (
-            "TESTING",
-            "SQLALCHEMY_DATABASE_URI",
-            "SECRET_KEY",
-            "PIN_PEPPER",
-            "WTF_CSRF_ENABLED",
-            "PIN_BCRYPT_ROUNDS",
-            "PASSWORD_BCRYPT_ROUNDS",
-            "RATELIMIT_ENABLED",
-            "RATELIMIT_STORAGE_URI",
-        )
-        other = create_app({**{key: app.config[key] for key in keys}, **overrides})
-
-        class Client(app.test_client_class):
-            def open(self, *args, **kwargs):
-                _db.session.commit()  # the test's session: release SQLite's write lock
-                return super().open(*args, **kwargs)
-
-        other.test_client_class = Client
-        return other
-
-    return build

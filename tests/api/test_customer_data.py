@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from loyalty_portal.models import AppleDevice, AppleDeviceRegistration, Customer
-from loyalty_portal.services import transaction_service
+from loyalty_portal.services import ledger_audit
 from tests.api.helpers import V, assert_error
 
 
@@ -53,7 +53,7 @@ def test_erasure_anonymises_the_person_and_keeps_the_books(
 
     card = client.get(f"{V}/cards/{shop.card.id}", headers=shop.key_headers).get_json()
     assert card["card"]["stamp_count"] == 1 and len(card["transactions"]) == 1
-    assert transaction_service.verify_ledger() == []
+    assert ledger_audit.verify_ledger() == []
     assert db.session.scalars(select(AppleDeviceRegistration)).all() == []
     assert db.session.scalars(select(AppleDevice)).all() == []  # it held no other pass
     lookup = client.get(f"{V}/cards/lookup", query_string={"q": email}, headers=shop.key_headers)

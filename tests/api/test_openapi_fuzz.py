@@ -10,6 +10,8 @@ from tests.api.helpers import make_shop
 from tests.factories import make_user
 
 pytestmark = pytest.mark.fuzz
+# Examples per operation come from the hypothesis profile tests/api/conftest.py loads for the
+# database of the pass (fewer on PostgreSQL, whose requests are slower).
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 CREDENTIALS: dict[str, str] = {}
@@ -66,7 +68,6 @@ class PortalAuth:
 
 @schema.parametrize()
 @settings(
-    max_examples=60,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

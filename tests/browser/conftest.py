@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.browser.steps import sign_in
@@ -31,6 +32,8 @@ from tests.conftest import _test_config
 # How long a Playwright step may wait before it fails (ms): generous for a loaded CI machine,
 # tiny against the 30 s default, so a broken test fails fast.
 STEP_TIMEOUT_MS = 10_000
+# expect() assertions keep their own 5 s default otherwise, which a loaded machine can miss.
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from loyalty_portal.errors import (
     ValidationError,
     WrongProgramType,
 )
-from loyalty_portal.services import points_service, program_service
+from loyalty_portal.services import money, points_service, program_service
 from loyalty_portal.services.ledger import Actor
 from tests.factories import make_card, make_pin
 
@@ -29,7 +29,7 @@ def earn(card, cents):
     ("cents", "rate", "points"), [(100, 1, 1), (1999, 1, 19), (1999, 2, 39), (250, 10, 25)]
 )
 def test_points_for_amount_rounds_down_whole_units(cents, rate, points):
-    assert points_service.points_for_amount(cents, rate) == points
+    assert money.points_for_amount(cents, rate, "EUR") == points
 
 
 def test_earn_records_amount_and_points(points_card):

@@ -13,13 +13,11 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-
-from loyalty_portal import create_app
-from loyalty_portal.extensions import db as _db
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_SECRET = "s3cure-" + "x" * 40
@@ -46,33 +44,6 @@ def _wait_for(check, timeout: float, what: str, process=None):
     raise RuntimeError(f"{what} did not start within {timeout} s")
 
 
-@pytest.fixture
-def app_with(app, db):
-    """Another app on the same database with some settings changed (e.g. rate limits on)."""
-
-    def build(**overrides):
-        keys = (
-            "TESTING",
-            "SQLALCHEMY_DATABASE_URI",
-            "SECRET_KEY",
-            "PIN_PEPPER",
-            "WTF_CSRF_ENABLED",
-            "PIN_BCRYPT_ROUNDS",
-            "PASSWORD_BCRYPT_ROUNDS",
-            "RATELIMIT_ENABLED",
-            "RATELIMIT_STORAGE_URI",
-        )
-        other = create_app({**{key: app.config[key] for key in keys}, **overrides})
-
-        class Client(app.test_client_class):
-            def open(self, *args, **kwargs):
-                _db.session.commit()  # the test's session: release SQLite's write lock
-                return super().open(*args, **kwargs)
-
-        other.test_client_class = Client
-        return other
-
-    return build
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +82,12 @@ class Served:
         return {line.split()[0] for line in lines if path_part in line}
 
 
+def _every_worker_answers(served: "Served", workers: int) -> bool:
+    with ThreadPoolExecutor(max_workers=workers * 2) as pool:
+        list(pool.map(lambda _: httpx.get(f"{served.url}/login", timeout=10), range(workers * 2)))
+    return len(served.worker_pids("GET /login")) >= workers
+
+
 @pytest.fixture
 def serve_with_workers(db_url, tmp_path):
     """Start gunicorn with `workers` worker processes on this test's database; stopped after."""
@@ -132,7 +109,7 @@ def serve_with_workers(db_url, tmp_path):
         env.pop("FLASK_DEBUG", None)
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-             "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s %(U)s",
+             "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
              "--log-level", "warning", "wsgi:app"],
             cwd=ROOT,
             env=env,
@@ -141,7 +118,11 @@ def serve_with_workers(db_url, tmp_path):
         url = f"http://127.0.0.1:{port}"
         _wait_for(lambda: httpx.get(f"{url}/login", timeout=2).status_code == 200, 60, "gunicorn",
                   process)
-        return Served(url, access_log)
+        served = Served(url, access_log)
+        # Every worker boots on its own; on a loaded machine the first may answer everything for a
+        # while. Only once each has answered a page can a test's burst reach several of them.
+        _wait_for(lambda: _every_worker_answers(served, workers), 60, "gunicorn workers", process)
+        return served
 
     yield start
     for process in processes:

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_time
 
-from loyalty_portal.errors import ValidationError
 from loyalty_portal.models import Role
-from loyalty_portal.web.cashier import STAFF_SESSION_KEY, parse_amount
+from loyalty_portal.web.cashier import STAFF_SESSION_KEY
 from tests.factories import make_card, make_pin, make_program, make_user, make_vendor
 from tests.web.screen_helpers import (
     HTMX,
@@ -313,7 +312,9 @@ def test_points_for_a_typed_amount(client, points_counter, locale, db):
     card_page = text(client.get(f"/cashier/card/{points_counter.card.id}", headers=HTMX))
     assert translated(locale, "Purchase amount (%(currency)s)", currency="EUR") in card_page
     pad = client.get(f"/cashier/card/{points_counter.card.id}/confirm/earn_points",
-                     query_string={"amount": "12,50"}, headers=HTMX)
+                     # Typed as the language writes it: 12.50 in English, 12,50 in the others.
+                     query_string={"amount": "12.50" if locale == "en" else "12,50"},
+                     headers=HTMX)
     body = text(pad)
     assert hidden_value(body, "amount_cents") == "1250"
     assert translated_plural(locale, "%(num)s point for %(name)s", "%(num)s points for %(name)s",
@@ -333,9 +334,14 @@ def test_points_for_a_typed_amount(client, points_counter, locale, db):
 def test_a_badly_typed_amount_is_refused(client, points_counter, locale):
     choose_language(client, locale)
     response = client.get(f"/cashier/card/{points_counter.card.id}/confirm/earn_points",
-                          query_string={"amount": "12.505"}, headers=HTMX)
+                          # Three decimals, as the language writes them: the euro has two.
+                          query_string={"amount": "12.505" if locale == "en" else "12,505"},
+                          headers=HTMX)
     assert response.status_code == 422
-    assert translated(locale, "Enter the amount like 12.50.") in text(response)
+    example = "12.50" if locale == "en" else "12,50"
+    assert translated(locale, "Enter the amount like %(example)s.", example=example) in text(
+        response
+    )
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
@@ -362,26 +368,6 @@ def test_unknown_reward_is_refused(client, points_counter):
     response = client.get(f"/cashier/card/{points_counter.card.id}/confirm/redeem_reward",
                           query_string={"reward_id": "caviar"}, headers=HTMX)
     assert response.status_code == 422
-
-
-@pytest.mark.parametrize(("typed", "cents"), [
-    ("12", 1200), ("12.5", 1250), ("12,50", 1250), (" 0.99 ", 99), ("1 000", 100000),
-])
-def test_amounts_are_parsed_as_decimal_text(typed, cents):
-    assert parse_amount(typed, "EUR") == cents
-
-
-@pytest.mark.parametrize("typed", ["", "abc", "-5", "1.234", "1e3", "12.", "1,2,3"])
-def test_malformed_amounts_are_refused(app, typed):
-    with app.test_request_context(), pytest.raises(ValidationError):
-        parse_amount(typed, "EUR")
-
-
-def test_currency_without_minor_units(app):
-    with app.test_request_context():
-        assert parse_amount("500", "JPY") == 500
-        with pytest.raises(ValidationError):
-            parse_amount("500.5", "JPY")
 
 
 # Without JavaScript ------------------------------------------------------------------------------

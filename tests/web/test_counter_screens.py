@@ -89,18 +89,19 @@ def test_the_amount_is_checked_as_it_is_typed_in_the_cashiers_language(
 ):
     choose_language(client, locale)
     url = f"/cashier/card/{points_card.id}/amount"
-    ok = text(client.get(url, query_string={"amount": "12,50"}, headers=HTMX))
+    decimal = "." if locale == "en" else ","  # amounts as the language writes them
+    ok = text(client.get(url, query_string={"amount": f"12{decimal}50"}, headers=HTMX))
     assert translated_plural(locale, "= %(num)s point", "= %(num)s points", 12) in ok
     too_large = client.get(url, query_string={"amount": "9999"}, headers=HTMX)
     assert too_large.status_code == 200
     body = text(too_large)
     assert "200" in body and "cent" not in body.lower()
-    assert translated(locale, "Enter the amount like 12.50.") in text(
-        client.get(url, query_string={"amount": "12.5.0"}, headers=HTMX))
+    refusal = translated(locale, "Enter the amount like %(example)s.", example=f"12{decimal}50")
+    assert refusal in text(client.get(url, query_string={"amount": "12.5.0"}, headers=HTMX))
     assert translated(locale, "The purchase amount must be above zero.") in text(
         client.get(url, query_string={"amount": "0"}, headers=HTMX))
     assert translated(locale, "This purchase is too small to earn a point.") in text(
-        client.get(url, query_string={"amount": "0.50"}, headers=HTMX))
+        client.get(url, query_string={"amount": f"0{decimal}50"}, headers=HTMX))
 
 
 def test_an_amount_over_the_limit_never_reaches_the_pin_pad(client, points_card):

@@ -3,14 +3,14 @@
 from marshmallow import fields, validate
 
 from ...services.apple_wallet_service import MAX_LOG_MESSAGES, PUSH_TOKEN_PATTERN
-from .common import Schema
+from .common import FullMatch, Schema
 
 
 class AppleRegistrationSchema(Schema):
     push_token = fields.String(
         required=True,
         data_key="pushToken",
-        validate=validate.Regexp(PUSH_TOKEN_PATTERN),
+        validate=FullMatch(PUSH_TOKEN_PATTERN),
         metadata={"description": "The device's APNs token (hexadecimal)."},
     )
 

@@ -33,6 +33,17 @@ class Schema(ma.Schema):
     pass
 
 
+class FullMatch(validate.Regexp):
+    """validate.Regexp, but the whole value must match: `re.match` lets "#FFFFFF\n" through a
+    pattern ending in `$`. The OpenAPI document shows the pattern as written (`^...$`), which
+    JSON Schema's regular expressions already read as the whole string."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 class ComputedList(fields.List):
     """A list read from a method of the object (e.g. `program.active_rewards()`)."""
 

@@ -12,6 +12,7 @@ from ...services import (
     transaction_service,
 )
 from .common import (
+    FullMatch,
     PageQuerySchema,
     PageSchema,
     Schema,
@@ -24,7 +25,7 @@ from .common import (
 
 
 class RewardSchema(Schema):
-    id = fields.String(required=True, validate=validate.Regexp(program_service.REWARD_ID_PATTERN))
+    id = fields.String(required=True, validate=FullMatch(program_service.REWARD_ID_PATTERN))
     name = fields.String(required=True, validate=validate.Length(1, 200))
     points_cost = StrictInt(required=True, validate=validate.Range(1, 1_000_000))
     active = fields.Boolean(load_default=True)
@@ -62,7 +63,7 @@ class ProgramSchema(Schema):
     updated_at = fields.DateTime(required=True)
 
 
-_COLOUR = validate.Regexp(program_service.COLOUR_PATTERN)
+_COLOUR = FullMatch(program_service.COLOUR_PATTERN)
 
 
 class ProgramUpdateSchema(Schema):
@@ -272,7 +273,7 @@ class BalanceChangeSchema(Schema):
 
 _PIN = fields.String(
     required=True,
-    validate=validate.Regexp(pin_service.PIN_PATTERN),
+    validate=FullMatch(pin_service.PIN_PATTERN),
     metadata={
         "description": "4 to 8 digits; repeated digits, sequences and the most common PINs are "
         "refused (422 STAFF_PIN_TOO_SIMPLE)."
