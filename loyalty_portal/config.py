@@ -34,6 +34,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "fr", "de", "lb")
+    # Where dates and numbers are written as at home, unless the browser asks for another region
+    # with its language (i18n.py): fr_LU, de_LU, lb_LU, and en_GB style for English.
+    LOCALE_REGION = os.environ.get("LOCALE_REGION", "LU")
 
     # Shared by every worker: redis://host:6379/0 in production (several hosts), or an SQLite
     # file on one host (sqlite:////var/lib/loyalty/rate-limits.sqlite3). None means the file

@@ -7,7 +7,6 @@ per client address and per e-mail address (account_service.request_password_rese
 """
 
 from flask import Blueprint, flash, redirect, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
@@ -16,6 +15,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..errors import ValidationError
+from ..i18n import current_language
 from ..models import Role
 from ..services import account_service
 from .auth import ROLE_HOME
@@ -76,7 +76,7 @@ def invitation(token: str):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        account_service.request_password_reset(form.email.data, str(get_locale()),
+        account_service.request_password_reset(form.email.data, current_language(),
                                                client_address=request.remote_addr)
         return render_template("auth/reset_sent.html", email=form.email.data.strip())
     status = 422 if form.is_submitted() else 200

@@ -6,13 +6,13 @@ card's page once; an expired, used or re-issued link is a LoyaltyError on the er
 """
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Length
 
 from ..errors import ValidationError
+from ..i18n import current_language
 from ..services import card_link_service, vendor_service
 
 bp = Blueprint("card_links", __name__)
@@ -30,7 +30,7 @@ def request_link(vendor_slug: str):
     form = CardLinkForm()
     if form.validate_on_submit():
         try:
-            card_link_service.request_card_link(vendor.slug, form.email.data, str(get_locale()),
+            card_link_service.request_card_link(vendor.slug, form.email.data, current_language(),
                                                 client_address=request.remote_addr)
         except ValidationError as error:
             form.email.errors = [*form.email.errors, error.message]

@@ -2,11 +2,10 @@
 screen appears in the bar as soon as its view exists (owner and admin screens add theirs here)."""
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..i18n import SUPPORTED_LOCALES
+from ..i18n import SUPPORTED_LOCALES, current_language
 from ..models import Role
 
 NAVIGATION = {
@@ -60,4 +59,4 @@ def register_navigation(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        return {"current_locale": str(get_locale() or "en")}
+        return {"current_locale": current_language()}

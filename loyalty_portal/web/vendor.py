@@ -24,6 +24,7 @@ from flask_login import current_user
 from ..auth import roles_required
 from ..clock import utcnow
 from ..errors import ValidationError
+from ..i18n import current_language
 from ..input_guard import bounded_int
 from ..models import Role
 from ..services import (
@@ -337,7 +338,7 @@ def export():
         flavour = request.args.get("flavour")
         flavour = flavour if flavour in ("excel", "plain") else "plain"
         csv_text = _submitted(form, export_service.transactions_csv, _vendor_id(),
-                              form.date_from.data, form.date_to.data, flavour, str(get_locale()))
+                              form.date_from.data, form.date_to.data, flavour, current_language())
         if csv_text is not None:
             filename = f"transactions-{form.date_from.data}-{form.date_to.data}.csv"
             return Response(csv_text, mimetype="text/csv",
@@ -382,7 +383,7 @@ def _join_url() -> str:
 
 @bp.get("/poster")
 def poster():
-    program = program_texts.localized(program_service.get_program(_vendor_id()), str(get_locale()))
+    program = program_texts.localized(program_service.get_program(_vendor_id()), current_language())
     return _page("poster", program=program, join_url=_join_url())
 
 
