@@ -92,5 +92,6 @@ def test_numbers_are_grouped_the_way_the_region_does(db, client, accept_language
     card = make_card(program, name="Jo Weber")
     card.points_balance = 1234
     db.session.commit()
-    body = text(client.get(f"/card/{card.public_token}", headers={"Accept-Language": accept_language}))
+    body = text(client.get(f"/card/{card.public_token}",
+                           headers={"Accept-Language": accept_language}))
     assert written in body

@@ -238,7 +238,8 @@ def test_password_reset_gives_the_same_answer_and_mails_only_known_logins(
     known = client.post("/password/forgot", data={"email": "owner@shop.test"})
     unknown = client.post("/password/forgot", data={"email": "nobody@shop.test"})
     assert known.status_code == unknown.status_code == 200
-    assert without_csrf(known).replace("owner@", "X@") == without_csrf(unknown).replace("nobody@", "X@")
+    assert (without_csrf(known).replace("owner@", "X@")
+            == without_csrf(unknown).replace("nobody@", "X@"))
     assert translated(locale, "Check your e-mail") in text(known)
     assert [m["To"] for m in smtp_server.messages] == ["owner@shop.test"]
 
@@ -315,7 +316,8 @@ def test_asking_for_a_card_link_answers_the_same_and_mails_only_the_enrolled_add
     known = client.post("/join/cafe/card-link", data={"email": "marie@example.com"})
     unknown = client.post("/join/cafe/card-link", data={"email": "nobody@example.com"})
     assert known.status_code == unknown.status_code == 200
-    assert without_csrf(known).replace("marie@", "X@") == without_csrf(unknown).replace("nobody@", "X@")
+    assert (without_csrf(known).replace("marie@", "X@")
+            == without_csrf(unknown).replace("nobody@", "X@"))
     assert [m["To"] for m in smtp_server.messages] == ["marie@example.com"]
 
     link = path_of(smtp_server.link_in(smtp_server.messages[0]))
