@@ -69,10 +69,25 @@ class ValidationError(LoyaltyError):
             payload["field"] = field
         super().__init__(payload)
         self._message = message
+        self.problems: list[ValidationError] = [self]
 
     @property
     def message(self) -> str:
         return str(self._message) if self._message else str(self.message_template)
+
+    @classmethod
+    def all_of(cls, problems: list["ValidationError"]) -> "ValidationError":
+        """Several refusals reported at once: the first names the error, `details["errors"]`
+        lists every field with its message, and `problems` keeps them for a form to mark."""
+        if len(problems) == 1:
+            return problems[0]
+        first = problems[0]
+        combined = cls(first._message, field=first.details.get("field"), errors=[
+            {"field": problem.details.get("field"), "message": problem.message}
+            for problem in problems
+        ])
+        combined.problems = list(problems)
+        return combined
 
 
 class MalformedInput(LoyaltyError):

@@ -81,57 +81,69 @@ PASS_SETTINGS = frozenset(
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:
+    """The settings checked and cleaned. Raises one ValidationError naming every refused setting
+    (ValidationError.all_of), so an owner corrects them all in one go."""
     clean: dict[str, Any] = {}
+    problems: list[ValidationError] = []
     for key, value in changes.items():
-        if key not in EDITABLE_SETTINGS:
-            raise ValidationError(_l("Unknown setting."), field=key)
-        if key in _OPTIONAL_INT_RANGES and value is None:
-            pass
-        elif key in _INT_RANGES or key in _OPTIONAL_INT_RANGES:
-            low, high = _INT_RANGES.get(key) or _OPTIONAL_INT_RANGES[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValidationError(
-                    _l("Must be a whole number from %(low)s to %(high)s.", low=low, high=high),
-                    field=key,
-                )
-        elif key in _TEXT_LIMITS:
-            low, high = _TEXT_LIMITS[key]
-            value = (value or "").strip()
-            if not low <= len(value) <= high:
-                raise ValidationError(
-                    _l("Must be %(low)s to %(high)s characters.", low=low, high=high), field=key
-                )
-        elif key in _BOOLEANS:
-            if not isinstance(value, bool):
-                raise ValidationError(_l("Must be true or false."), field=key)
-        elif key in _COLOURS:
-            if not isinstance(value, str) or not COLOUR_PATTERN.fullmatch(value):
-                raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
-            value = value.upper()
-        elif key in _COORDINATES:
-            low, high = _COORDINATES[key]
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not low <= value <= high
-            ):
-                raise ValidationError(
-                    _l("Must be a number from %(low)s to %(high)s, or empty.", low=low, high=high),
-                    field=key,
-                )
-        elif key == "logo_url":
-            value = (value or "").strip() or None
-            if value is not None and (len(value) > 500 or not value.startswith(("https://", "/"))):
-                raise ValidationError(_l("Must be an https:// address."), field=key)
-        elif key == "points_rewards":
-            value = validate_rewards_catalogue(value)
-        elif key == "program_type":
-            try:
-                value = ProgramType(value)
-            except ValueError:
-                raise ValidationError(_l("Must be stamps or points."), field=key) from None
-        clean[key] = value
+        try:
+            clean[key] = _validated_setting(key, value)
+        except ValidationError as problem:
+            problems.append(problem)
+    if problems:
+        raise ValidationError.all_of(problems)
     return clean
+
+
+def _validated_setting(key: str, value: Any) -> Any:
+    if key not in EDITABLE_SETTINGS:
+        raise ValidationError(_l("Unknown setting."), field=key)
+    if key in _OPTIONAL_INT_RANGES and value is None:
+        pass
+    elif key in _INT_RANGES or key in _OPTIONAL_INT_RANGES:
+        low, high = _INT_RANGES.get(key) or _OPTIONAL_INT_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValidationError(
+                _l("Must be a whole number from %(low)s to %(high)s.", low=low, high=high),
+                field=key,
+            )
+    elif key in _TEXT_LIMITS:
+        low, high = _TEXT_LIMITS[key]
+        value = (value or "").strip()
+        if not low <= len(value) <= high:
+            raise ValidationError(
+                _l("Must be %(low)s to %(high)s characters.", low=low, high=high), field=key
+            )
+    elif key in _BOOLEANS:
+        if not isinstance(value, bool):
+            raise ValidationError(_l("Must be true or false."), field=key)
+    elif key in _COLOURS:
+        if not isinstance(value, str) or not COLOUR_PATTERN.fullmatch(value):
+            raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
+        value = value.upper()
+    elif key in _COORDINATES:
+        low, high = _COORDINATES[key]
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise ValidationError(
+                _l("Must be a number from %(low)s to %(high)s, or empty.", low=low, high=high),
+                field=key,
+            )
+    elif key == "logo_url":
+        value = (value or "").strip() or None
+        if value is not None and (len(value) > 500 or not value.startswith(("https://", "/"))):
+            raise ValidationError(_l("Must be an https:// address."), field=key)
+    elif key == "points_rewards":
+        value = validate_rewards_catalogue(value)
+    elif key == "program_type":
+        try:
+            value = ProgramType(value)
+        except ValueError:
+            raise ValidationError(_l("Must be stamps or points."), field=key) from None
+    return value
 
 
 def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:

@@ -42,21 +42,27 @@ def create_vendor(
 
 
 def _new_vendor(slug, name, timezone, currency, default_locale) -> Vendor:
+    """Every refused field at once (ValidationError.all_of)."""
+    problems = []
     slug = (slug or "").strip().lower()
     if not SLUG_PATTERN.fullmatch(slug):
-        raise ValidationError(_l("Use lower-case letters, digits and dashes."), field="slug")
+        problems.append(ValidationError(_l("Use lower-case letters, digits and dashes."),
+                                        field="slug"))
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
-        raise ValidationError(_l("Enter a name."), field="name")
+        problems.append(ValidationError(_l("Enter a name."), field="name"))
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(_l("Unknown time zone."), field="timezone") from None
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        problems.append(ValidationError(_l("Unknown time zone."), field="timezone"))
     currency = (currency or "").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ValidationError(_l("Use a three-letter currency code."), field="currency")
+        problems.append(ValidationError(_l("Use a three-letter currency code."), field="currency"))
     if default_locale not in SUPPORTED_LOCALES:
-        raise ValidationError(_l("Choose one of the offered languages."), field="default_locale")
+        problems.append(ValidationError(_l("Choose one of the offered languages."),
+                                        field="default_locale"))
+    if problems:
+        raise ValidationError.all_of(problems)
     if db.session.scalar(select(Vendor.id).where(Vendor.slug == slug)):
         raise VendorAlreadyExists(slug)
     vendor = Vendor(
@@ -71,10 +77,19 @@ def open_shop(slug: str, name: str, timezone: str, currency: str, default_locale
               owner_email: str, owner_name: str = "") -> tuple[Vendor, User]:
     """A new vendor and its first owner, invited by e-mail (one transaction: a refused owner
     address creates no shop). Raises what create_vendor and account_service.invite_owner raise."""
-    from .account_service import _invited_user
+    from .account_service import _clean_email, _invited_user
 
     try:
-        vendor = _new_vendor(slug, name, timezone, currency, default_locale)
+        try:
+            vendor = _new_vendor(slug, name, timezone, currency, default_locale)
+        except ValidationError as refused:
+            # The owner's address too, so the admin sees every mistake at once.
+            problems = list(refused.problems)
+            try:
+                _clean_email(owner_email)
+            except ValidationError as bad_email:
+                problems.append(bad_email)
+            raise ValidationError.all_of(problems) from None
         owner = _invited_user(vendor, owner_email, owner_name, default_locale)
     except LoyaltyError:
         db.session.rollback()

@@ -399,6 +399,54 @@ def test_a_refused_save_has_an_error_summary_linking_to_the_field(admin, client,
     assert translated(locale, "Use lower-case letters, digits and dashes.") in summary
 
 
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_every_refused_shop_field_is_in_the_summary_at_once(admin, locale):
+    choose_language(admin, locale)
+    response = admin.post("/admin/vendors/", data=NEW_SHOP | {
+        "slug": "Not a slug", "name": "", "timezone": "Mars/Olympus", "currency": "euro",
+        "owner_email": "not-an-address"})
+    assert response.status_code == 422
+    body = text(response)
+    summary = body.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert re.findall(r'href="#([^"]+)"', summary) == [
+        "name", "slug", "timezone", "currency", "owner_email"]
+    for message in ("Use lower-case letters, digits and dashes.", "Enter a name.",
+                    "Unknown time zone.", "Use a three-letter currency code.",
+                    "Enter a valid e-mail address."):
+        assert translated(locale, message) in summary
+        assert body.count(translated(locale, message)) == 2  # and beside its field
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_every_refused_program_setting_is_in_the_summary_at_once(client, db, locale):
+    program = make_program(make_vendor())
+    sign_in(client, make_user(Role.OWNER, program.vendor))
+    choose_language(client, locale)
+    before = program.name
+    response = client.post("/vendor/program", data={
+        "program_type": "stamps", "name": "", "stamps_target": "0", "cooldown_minutes": "9999",
+        "daily_stamp_limit": "5", "card_background_color": "red",
+        "card_text_color": "#FFFFFF"})
+    assert response.status_code == 422
+    summary = text(response).split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    linked = re.findall(r'href="#([^"]+)"', summary)
+    assert {"name", "stamps_target", "cooldown_minutes", "card_background_color"} <= set(linked)
+    assert translated(locale, "Must be a colour like #1F3A5F.") in summary
+    _db.session.refresh(program)
+    assert program.name == before  # nothing saved
+
+
+def test_the_service_names_every_refused_setting(client, db):
+    from loyalty_portal.errors import ValidationError
+    from loyalty_portal.services import program_service
+
+    program = make_program(make_vendor())
+    with pytest.raises(ValidationError) as refused:
+        program_service.update_program(program.vendor_id, name="", cooldown_minutes=-1)
+    assert [problem["field"] for problem in refused.value.details["errors"]] == [
+        "name", "cooldown_minutes"]
+
+
 def test_the_program_page_summarises_its_errors(client, db):
     program = make_program(make_vendor())
     sign_in(client, make_user(Role.OWNER, program.vendor))
