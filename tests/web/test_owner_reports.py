@@ -1,5 +1,6 @@
 """The owner's period report: activity per staff member and repeat visits, in four languages."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -56,3 +57,18 @@ def test_a_reversed_range_is_refused(owner, busy_week):
     assert response.status_code == 422
     assert "The end date is before the start date." in text(response)
     assert owner.get("/vendor/reports/?date_from=nope").status_code == 422
+
+
+def test_presets_and_a_chosen_range(owner, busy_week, frozen_time):
+    """Tuesday 3 March 2026: this week is 2-3 March (shown first), last month is February, and a
+    chosen range counts only its days."""
+    body = text(owner.get("/vendor/reports/"))
+    this_week = re.search(r'href="([^"]+)"\s+aria-current="true">([^<]+)</a>', body)
+    assert this_week.groups() == ("/vendor/reports/?date_from=2026-03-02&date_to=2026-03-03",
+                                  translated("en", "This week"))
+    assert "date_from=2026-02-01&date_to=2026-02-28" in body  # last month
+    assert "Anna" in body and "Luc" in body
+    last_month = text(owner.get("/vendor/reports/?date_from=2026-02-01&date_to=2026-02-28"))
+    assert "Anna" not in last_month and "Luc" not in last_month
+    tuesday = text(owner.get("/vendor/reports/?date_from=2026-03-03&date_to=2026-03-03"))
+    assert "Luc" in tuesday and "Anna" not in tuesday
