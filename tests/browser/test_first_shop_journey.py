@@ -99,9 +99,16 @@ def test_from_an_empty_database_to_the_first_stamp_using_only_the_screens(
     expect(owner.get_by_text(f"Counter 1 can sign in at the counter with {TERMINAL[0]}")
            ).to_be_visible()
 
+    # The owner prints the poster; its QR code and link lead to the join page.
+    owner.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    owner.get_by_role("link", name="Print the enrolment poster").click()
+    expect(owner.locator("article.poster")).to_contain_text("Scan to join")
+    join_link = owner.locator(".poster__url").first.inner_text()
+    assert join_link == f"{empty_server.url}/join/cafe-lumiere?lang=en"
+
     # A customer enrols from the poster's link on their phone.
     phone = new_page(width=390, height=844, is_mobile=True, has_touch=True)
-    phone.goto(f"{empty_server.url}/join/cafe-lumiere")
+    phone.goto(join_link)
     phone.get_by_label("Your name").fill("Marie Weber")
     phone.get_by_label("E-mail address").fill("marie@example.com")
     phone.get_by_label(re.compile("I have read the privacy notice")).check()
