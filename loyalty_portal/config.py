@@ -130,6 +130,9 @@ class Config:
     APPLE_WALLET_ALLOW_HTTP = os.environ.get("APPLE_WALLET_ALLOW_HTTP", "") in ("1", "true", "yes")
 
     # The outbox worker (`flask loyalty worker`, docs/outbox.md). Times in seconds.
+    # The outbox worker e-mails each shop's daily activity alert (yesterday's) after this hour of
+    # the shop's day (services/activity_alerts.py).
+    ACTIVITY_ALERT_HOUR = _int("ACTIVITY_ALERT_HOUR", 7)
     OUTBOX_POLL_SECONDS = _float("OUTBOX_POLL_SECONDS", 0.2)  # idle wait between looks
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)  # claimed at once (1 on SQLite)
     OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 300)  # longer than any handler's timeout

@@ -189,11 +189,20 @@ def create_terminal_login(vendor_id: int, email: str, name: str, password: str) 
     """A counter terminal's login (role staff): it stamps and redeems, never changes settings.
     Raises VendorNotFound, ValidationError, UserAlreadyExists."""
     vendor = vendor_service.get_vendor(vendor_id)
-    email = _clean_email(email)
+    problems = []
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
-        raise ValidationError(_l("Enter a name, e.g. Counter 1."), field="name")
-    _check_password(password)
+        problems.append(ValidationError(_l("Enter a name, e.g. Counter 1."), field="name"))
+    for check, value in ((_clean_email, email), (_check_password, password)):
+        try:
+            value = check(value)
+        except ValidationError as problem:
+            problems.append(problem)
+        else:
+            if check is _clean_email:
+                email = value
+    if problems:
+        raise ValidationError.all_of(problems)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise UserAlreadyExists(email)
     return vendor_service.create_user(email, name, password, Role.STAFF, vendor.id,

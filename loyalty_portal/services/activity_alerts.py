@@ -2,14 +2,20 @@
 
 "Usual" is the average per day over the BASELINE_DAYS before the day looked at (days in the
 vendor's time zone). A staff member is unusual from STAFF_MINIMUM operations and three times their
-average; a card from CARD_MINIMUM operations and three times its average. `flask loyalty
-send-activity-alerts`, run once a day (cron, a systemd timer), e-mails each shop's owners when
-something stands out, in each owner's language; nothing is sent on a quiet day."""
+average; a card from CARD_MINIMUM operations and three times its average.
+
+The outbox worker (`flask loyalty worker`, which `make run` starts) looks every few minutes:
+once it is past ACTIVITY_ALERT_HOUR in a shop's time zone, it e-mails the shop's owners about
+yesterday, in each owner's language, if something stood out (nothing on a quiet day). Each shop's
+day is claimed with one conditional UPDATE, so several workers, or a restarted one, never send a
+day twice. `flask loyalty send-activity-alerts [--day]` sends a chosen day by hand."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, Role, StaffPin, User, Vendor
@@ -70,9 +76,45 @@ def send_activity_alerts(day: date) -> int:
     e-mails queued (sent after the commit)."""
     sent = 0
     for vendor in db.session.scalars(select(Vendor).where(Vendor.suspended_at.is_(None))):
-        unusual = unusual_activity(vendor, day)
-        if not unusual:
+        sent += _alert_owners(vendor, day)
+    db.session.commit()
+    return sent
+
+
+def send_due_alerts(now: datetime) -> int:
+    """The worker's round: yesterday's alert for each open shop where it is past
+    ACTIVITY_ALERT_HOUR, once per shop and day (claimed before anything is queued, in the same
+    transaction). The number of e-mails queued."""
+    hour = current_app.config["ACTIVITY_ALERT_HOUR"]
+    sent = 0
+    shops = db.session.execute(
+        select(Vendor.id, Vendor.timezone).where(Vendor.suspended_at.is_(None)).order_by(Vendor.id)
+    ).all()
+    db.session.commit()
+    for vendor_id, timezone in shops:
+        local = now.astimezone(ZoneInfo(timezone))
+        if local.hour < hour:
             continue
+        day = local.date() - timedelta(days=1)
+        claimed = db.session.execute(
+            update(Vendor)
+            .where(Vendor.id == vendor_id,
+                   or_(Vendor.activity_alerts_sent_for.is_(None),
+                       Vendor.activity_alerts_sent_for < day))
+            .values(activity_alerts_sent_for=day)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            sent += _alert_owners(db.session.get(Vendor, vendor_id), day)
+        db.session.commit()
+    return sent
+
+
+def _alert_owners(vendor: Vendor, day: date) -> int:
+    """Queue the alert about `day` for each owner of `vendor` (not committed)."""
+    sent = 0
+    unusual = unusual_activity(vendor, day)
+    if unusual:
         owners = db.session.scalars(select(User).where(
             User.vendor_id == vendor.id, User.role == Role.OWNER, User.is_active_user.is_(True),
             User.password_set_at.is_not(None)))
@@ -85,5 +127,4 @@ def send_activity_alerts(day: date) -> int:
                                                   f"{day.isoformat()}&date_to={day.isoformat()}")},
             ))
             sent += 1
-    db.session.commit()
     return sent

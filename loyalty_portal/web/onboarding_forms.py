@@ -46,15 +46,19 @@ class VendorForm(OwnerForm):
 
 
 class InviteOwnerForm(OwnerForm):
-    email = EmailField(_l("E-mail address"), render_kw=EMAIL_INPUT)
-    name = StringField(_l("Name"), render_kw={"maxlength": 200})
-    language = SelectField(_l("Language of the e-mail"), choices=_languages(), default="en")
+    # Its own ids: the logins page also holds TerminalForm (same field names).
+    email = EmailField(_l("E-mail address"), id="owner-email", render_kw=EMAIL_INPUT)
+    name = StringField(_l("Name"), id="owner-name", render_kw={"maxlength": 200})
+    language = SelectField(_l("Language of the e-mail"), id="owner-language",
+                           choices=_languages(), default="en")
 
 
 class TerminalForm(OwnerForm):
-    name = StringField(_l("Name of the terminal (e.g. Counter 1)"), render_kw={"maxlength": 200})
-    email = EmailField(_l("Login (an e-mail address)"), render_kw=EMAIL_INPUT)
-    password = PasswordField(_l("Password (at least 8 characters)"),
+    name = StringField(_l("Name of the terminal (e.g. Counter 1)"), id="terminal-name",
+                       render_kw={"maxlength": 200})
+    email = EmailField(_l("Login (an e-mail address)"), id="terminal-email",
+                       render_kw=EMAIL_INPUT)
+    password = PasswordField(_l("Password (at least 8 characters)"), id="terminal-password",
                              render_kw={"autocomplete": "new-password"})
 
 

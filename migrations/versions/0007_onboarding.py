@@ -19,6 +19,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('vendors', schema=None) as batch_op:
         batch_op.add_column(sa.Column('suspended_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('activity_alerts_sent_for', sa.Date(), nullable=True))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('password_set_at', sa.DateTime(timezone=True), nullable=True))
@@ -45,4 +46,5 @@ def downgrade():
         batch_op.drop_column('password_set_at')
 
     with op.batch_alter_table('vendors', schema=None) as batch_op:
+        batch_op.drop_column('activity_alerts_sent_for')
         batch_op.drop_column('suspended_at')

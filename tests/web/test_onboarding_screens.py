@@ -491,3 +491,17 @@ def test_another_shops_customer_is_not_found(client, card):
     sign_in(client, make_user(Role.OWNER))
     assert client.get(f"/vendor/customers/{card.customer_id}/export.json").status_code in (302,
                                                                                           404)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_a_refused_terminal_names_every_problem_at_the_top_of_its_form(client, new_owner, locale):
+    choose_language(client, locale)
+    response = client.post("/vendor/logins/terminals",
+                           data={"name": "", "email": "not-an-address", "password": "short"})
+    assert response.status_code == 422
+    body = text(response)
+    summary = body.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert re.findall(r'href="#([^"]+)"', summary) == [
+        "terminal-name", "terminal-email", "terminal-password"]
+    assert translated(locale, "Enter a name, e.g. Counter 1.") in summary
+    assert translated(locale, "Enter a valid e-mail address.") in summary
