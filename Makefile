@@ -15,9 +15,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# What running needs only (make run); the test toolchain comes with INSTALLED (make test, install).
+RUN_INSTALLED := $(VENV)/.installed-run
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address in join links, QR codes and e-mails follows the port `make run` serves on.
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 # Extra pytest arguments for both passes, e.g. make test PYTEST_ARGS="-x -k stamp"
 PYTEST_ARGS ?=
 PYTEST := $(BIN)/python -m pytest -o faulthandler_timeout=600
@@ -40,22 +44,27 @@ help: ## List the targets
 
 venv install: $(INSTALLED) ## Create .venv and install the app with its dev tools
 
-$(INSTALLED): pyproject.toml
+$(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 (python3.11 or python3) is required" >&2; exit 1; }
-	@if [ ! -x $(BIN)/python ]; then \
-		echo "Creating $(VENV) with $(PYTHON)"; \
-		$(PYTHON) -m venv $(VENV) || { \
-			rm -rf $(VENV); \
-			PYTHON=$(PYTHON) scripts/install-system-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); \
-		}; \
-	fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV) || { \
+		rm -rf $(VENV); \
+		PYTHON=$(PYTHON) scripts/install-system-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); \
+	}
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
+	@touch $@ $(RUN_INSTALLED)
+
+$(RUN_INSTALLED): pyproject.toml | $(BIN)/python
+	@# The full install (INSTALLED) has everything running needs: reuse it when it is current.
+	@if [ ! $(INSTALLED) -nt pyproject.toml ]; then $(BIN)/python -m pip install -e .; fi
 	@touch $@
 
 system-deps: ## Install PostgreSQL server binaries, Chromium and redis-server if missing (apt-get)
 	@scripts/install-system-deps.sh postgresql chromium redis-server
 
-compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
+compile-translations: $(RUN_INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (if any)
 	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
 		$(BIN)/pybabel compile -d translations --statistics; \
 	fi
@@ -63,13 +72,15 @@ compile-translations: $(INSTALLED) ## Compile translations/*/LC_MESSAGES/*.po (i
 # ----------------------------------------------------------------------------- everyday
 
 # Debug mode: the development defaults of SECRET_KEY and PIN_PEPPER are refused without it.
-run: $(INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (debug) + outbox worker
+run: $(RUN_INSTALLED) compile-translations ## Migrate, seed demo data if empty, serve on :5000 (debug; PORT=...) + outbox worker
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) loyalty demo --if-empty
+	@echo "Demo sign-in details: docs/user-journeys.md (password loyalty-demo); e-mails are printed" \
+		"here by the outbox worker unless MAIL_SERVER is set (README.md, Configuration)."
 	@# Without real Apple certificates in the environment, sign passes with a local test chain
 	@# (instance/apple-dev, made once) so the demo's "Add to Apple Wallet" works end to end.
 	@# The outbox worker runs beside the web server; Ctrl-C (or the server ending) stops both.
-	@export FLASK_DEBUG=1; \
+	@export FLASK_DEBUG=1 PUBLIC_BASE_URL=$(PUBLIC_BASE_URL); \
 	if [ -z "$$APPLE_PASS_TYPE_IDENTIFIER" ]; then \
 		set -a; eval "$$($(FLASK) loyalty apple dev-certs --if-missing --directory $(APPLE_DEV_DIR) | grep =)"; set +a; \
 	fi; \

@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Config
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -70,8 +70,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .services.vendor_service import dummy_password_hash
 
     csrf.init_app(app)
+    from .wtforms_i18n import install as install_wtforms_messages
+
+    install_wtforms_messages()
     init_rate_limits(app)  # registers the sqlite:// storage before Flask-Limiter reads it
     limiter.init_app(app)
+    mail.init_app(app)
     dummy_password_hash(app.config["PASSWORD_BCRYPT_ROUNDS"])  # hashed now, not at a sign-in
     register_cli(app)
     from .services import google_wallet_service

@@ -11,7 +11,9 @@ from .models import Role, User
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+    """A login switched off, or a suspended shop's terminal, is signed out at its next request."""
+    user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
 
 
 def roles_required(*roles: Role):

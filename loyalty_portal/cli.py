@@ -75,6 +75,11 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Admin {email} created.")
 
+    from .cli_onboarding import register_alert_command, register_onboarding_commands
+
+    register_onboarding_commands(loyalty)
+    register_alert_command(loyalty)
+
     @loyalty.group("google")
     def google() -> None:
         """Google Wallet."""

@@ -7,6 +7,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 # Development defaults: create_app() refuses them outside debug and testing.
 DEV_SECRET_KEY = "dev-only-secret-change-me"
 DEV_PIN_PEPPER = "dev-only-pin-pepper-change-me"
@@ -30,6 +34,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "fr", "de", "lb")
+    # Where dates and numbers are written as at home, unless the browser asks for another region
+    # with its language (i18n.py): fr_LU, de_LU, lb_LU, and en_GB style for English.
+    LOCALE_REGION = os.environ.get("LOCALE_REGION", "LU")
 
     # Shared by every worker: redis://host:6379/0 in production (several hosts), or an SQLite
     # file on one host (sqlite:////var/lib/loyalty/rate-limits.sqlite3). None means the file
@@ -69,6 +76,30 @@ class Config:
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # E-mail (Flask-Mailman). Without MAIL_SERVER, e-mails are printed on the console.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or ("smtp" if MAIL_SERVER else "console")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS")  # STARTTLS
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")  # TLS from the first byte (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Loyalty Portal <no-reply@loyalty-portal.invalid>"
+    )
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+
+    # How long the signed links sent by e-mail work (seconds).
+    INVITATION_MAX_AGE = _int("INVITATION_MAX_AGE", 7 * 24 * 3600)
+    PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
+    CARD_LINK_MAX_AGE = _int("CARD_LINK_MAX_AGE", 24 * 3600)
+    # Requests for a reset or a card link: per e-mail address, and per client address.
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per hour")
+    PASSWORD_RESET_CLIENT_RATE_LIMIT = os.environ.get(
+        "PASSWORD_RESET_CLIENT_RATE_LIMIT", "10 per hour"
+    )
+    CARD_LINK_RATE_LIMIT = os.environ.get("CARD_LINK_RATE_LIMIT", "3 per hour")
+    CARD_LINK_CLIENT_RATE_LIMIT = os.environ.get("CARD_LINK_CLIENT_RATE_LIMIT", "10 per hour")
     # Google Wallet (docs/wallets.md): the issuer id and the service account's JSON key file, both
     # or neither (then the Google button is hidden and the API answers
     # GOOGLE_WALLET_NOT_CONFIGURED). The access token comes from the key file's token_uri.
@@ -99,6 +130,9 @@ class Config:
     APPLE_WALLET_ALLOW_HTTP = os.environ.get("APPLE_WALLET_ALLOW_HTTP", "") in ("1", "true", "yes")
 
     # The outbox worker (`flask loyalty worker`, docs/outbox.md). Times in seconds.
+    # The outbox worker e-mails each shop's daily activity alert (yesterday's) after this hour of
+    # the shop's day (services/activity_alerts.py).
+    ACTIVITY_ALERT_HOUR = _int("ACTIVITY_ALERT_HOUR", 7)
     OUTBOX_POLL_SECONDS = _float("OUTBOX_POLL_SECONDS", 0.2)  # idle wait between looks
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)  # claimed at once (1 on SQLite)
     OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 300)  # longer than any handler's timeout

@@ -69,10 +69,25 @@ class ValidationError(LoyaltyError):
             payload["field"] = field
         super().__init__(payload)
         self._message = message
+        self.problems: list[ValidationError] = [self]
 
     @property
     def message(self) -> str:
         return str(self._message) if self._message else str(self.message_template)
+
+    @classmethod
+    def all_of(cls, problems: list["ValidationError"]) -> "ValidationError":
+        """Several refusals reported at once: the first names the error, `details["errors"]`
+        lists every field with its message, and `problems` keeps them for a form to mark."""
+        if len(problems) == 1:
+            return problems[0]
+        first = problems[0]
+        combined = cls(first._message, field=first.details.get("field"), errors=[
+            {"field": problem.details.get("field"), "message": problem.message}
+            for problem in problems
+        ])
+        combined.problems = list(problems)
+        return combined
 
 
 class MalformedInput(LoyaltyError):
@@ -510,6 +525,57 @@ class ApplePassUnauthorized(LoyaltyError):
 class ApplePassNotFound(NotFoundError):
     error_code = "APPLE_PASS_NOT_FOUND"
     message_template = _l("This pass type or device is unknown here.")
+
+
+# Shops, people and signed links (onboarding) ----------------------------------------------------
+
+
+class VendorAlreadyExists(ConflictError):
+    error_code = "VENDOR_ALREADY_EXISTS"
+    message_template = _l("Another shop already uses this short name.")
+
+    def __init__(self, slug: str):
+        super().__init__({"slug": slug, "field": "slug"})
+
+
+class VendorSuspended(LoyaltyError):
+    error_code = "VENDOR_SUSPENDED"
+    status = 403
+    message_template = _l("This shop is suspended: its counter and API keys do not work.")
+
+    def __init__(self, vendor_id: int):
+        super().__init__({"vendor_id": vendor_id})
+
+
+class UserAlreadyExists(ConflictError):
+    error_code = "USER_ALREADY_EXISTS"
+    message_template = _l("Someone already signs in with this e-mail address.")
+
+    def __init__(self, email: str):
+        super().__init__({"email": email, "field": "email"})
+
+
+class UserNotFound(NotFoundError):
+    error_code = "USER_NOT_FOUND"
+    message_template = _l("This login does not exist.")
+
+
+class LinkInvalid(NotFoundError):
+    error_code = "LINK_INVALID"
+    message_template = _l("This link is not valid. Check that you copied all of it.")
+
+
+class LinkExpired(LoyaltyError):
+    error_code = "LINK_EXPIRED"
+    status = 410
+    message_template = _l("This link has expired. Ask for a new one.")
+
+
+class LinkAlreadyUsed(LoyaltyError):
+    error_code = "LINK_ALREADY_USED"
+    status = 410
+    message_template = _l("This link has already been used. Ask for a new one if you need it.")
+
 
 # Outbox -----------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -28,6 +29,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()
+mail = Mail()  # MAIL_BACKEND: smtp, console (make run without SMTP), locmem (tests)
 csrf = CSRFProtect()  # API blueprints authenticate by header and are exempted where registered
 # Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, redis://... in production).
 limiter = Limiter(key_func=get_remote_address)

@@ -8,11 +8,16 @@ limited client is refused even with the right secret:
 - refused PIN: wrong PINs that were checked; PIN_RATE_LIMIT per address, PIN_STAFF_RATE_LIMIT
   per staff PIN;
 - enrolment: enrolments tried; ENROL_RATE_LIMIT per address, ENROL_CONTACT_RATE_LIMIT per e-mail
-  (or phone) at a vendor.
+  (or phone) at a vendor;
+- password reset and card link (the forms that e-mail a link): every request, known address or
+  not, so the limit tells nothing either; PASSWORD_RESET_CLIENT_RATE_LIMIT and
+  CARD_LINK_CLIENT_RATE_LIMIT per address, PASSWORD_RESET_RATE_LIMIT and CARD_LINK_RATE_LIMIT per
+  e-mail address typed, so neither one machine nor one mailbox can be flooded.
 
 The services take an `attempt()` before checking a secret and say whether it `failed()`
 (vendor_service.authenticate, pin_service.check_pin), or `count()` every try
-(card_service.enrol_by_vendor_slug), so no route can forget them or count them apart. An attempt
+(card_service.enrol_by_vendor_slug, account_service.request_password_reset,
+card_link_service.request_card_link), so no route can forget them or count them apart. An attempt
 holds its place from the start, so concurrent attempts on any number of workers never get past
 the limit; a successful one gives its place back.
 
@@ -50,7 +55,10 @@ class Purpose:
 SIGN_IN = Purpose("sign_in", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT")
 REFUSED_PIN = Purpose("refused_pin", "PIN_RATE_LIMIT", "PIN_STAFF_RATE_LIMIT")
 ENROLMENT = Purpose("enrolment", "ENROL_RATE_LIMIT", "ENROL_CONTACT_RATE_LIMIT")
-PURPOSES = (SIGN_IN, REFUSED_PIN, ENROLMENT)
+PASSWORD_RESET = Purpose("password_reset", "PASSWORD_RESET_CLIENT_RATE_LIMIT",
+                         "PASSWORD_RESET_RATE_LIMIT")
+CARD_LINK = Purpose("card_link", "CARD_LINK_CLIENT_RATE_LIMIT", "CARD_LINK_RATE_LIMIT")
+PURPOSES = (SIGN_IN, REFUSED_PIN, ENROLMENT, PASSWORD_RESET, CARD_LINK)
 
 
 def storage_is_per_process(uri: str) -> bool:
@@ -154,5 +162,6 @@ def attempt(purpose: Purpose, client_address: str | None, target: str | None) ->
 
 
 def count(purpose: Purpose, client_address: str | None, target: str | None) -> None:
-    """Count an attempt that always counts (an enrolment), or raise RateLimited."""
+    """Count an attempt that always counts (an enrolment, a link asked for), or raise
+    RateLimited."""
     attempt(purpose, client_address, target).failed()

@@ -19,13 +19,15 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from .clock import token_urlsafe
+from .clock import token_urlsafe, utcnow
 from .extensions import db
-from .services import outbox, statistics_service
+from .services import activity_alerts, outbox, statistics_service
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 60.0
+# How often the worker looks whether a shop's daily activity alert is due.
+ALERTS_EVERY_SECONDS = 300.0
 
 
 class Worker:
@@ -53,6 +55,7 @@ class Worker:
         self._stop = threading.Event()
         self._monotonic = monotonic or time.monotonic
         self._last_prune = float("-inf")
+        self._last_alerts = float("-inf")
 
     def stop(self, *_signal_args) -> None:
         """Finish the message in hand, then return from run()."""
@@ -116,6 +119,7 @@ class Worker:
                 try:
                     busy = bool(self.run_once())
                     self._prune_now_and_then()
+                    self._alerts_now_and_then()
                 except Exception:  # the database went away, say: log it, wait, try again
                     log.exception("outbox worker %s: a round failed", self.name)
                     busy = False
@@ -125,6 +129,18 @@ class Worker:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         log.info("outbox worker %s stopped", self.name)
+
+    def _alerts_now_and_then(self) -> None:
+        """The owners' daily activity alerts, when due (services/activity_alerts.py)."""
+        now = self._monotonic()
+        if now - self._last_alerts < ALERTS_EVERY_SECONDS:
+            return
+        self._last_alerts = now
+        with self.app.app_context():
+            try:
+                activity_alerts.send_due_alerts(utcnow())
+            finally:
+                db.session.remove()
 
     def _prune_now_and_then(self) -> None:
         now = self._monotonic()

@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 DB_KINDS = ("sqlite", "postgres")
+# The `smtp_server` fixture (a real local SMTP server, aiosmtpd).
+pytest_plugins = ["tests.smtp_server"]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Keep Chromium from reaching for the network (updates, sync, QUIC probes).
 CHROMIUM_ARGS = [
@@ -144,6 +146,8 @@ def _test_config(database_url: str) -> dict:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # E-mails stay in flask_mailman's outbox list unless a test starts `smtp_server`.
+        "MAIL_BACKEND": "locmem",
     }
 
 

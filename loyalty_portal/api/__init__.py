@@ -41,7 +41,7 @@ class EdgeResponsesPlugin(BasePlugin):
 
 def register_api(app: Flask) -> None:
     """Register the JSON API blueprints, the OpenAPI document and the JSON error envelope."""
-    from . import admin, apple_web_service, public, session, vendor
+    from . import admin, apple_web_service, onboarding, public, session, vendor
     from .auth import SECURITY_SCHEMES
     from .schemas.common import ErrorSchema
 
@@ -72,7 +72,8 @@ def register_api(app: Flask) -> None:
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
-    for blueprint in (session.blp, admin.blp, vendor.blp, public.blp, apple_web_service.blp):
+    for blueprint in (session.blp, admin.blp, onboarding.admin_blp, vendor.blp,
+                      onboarding.vendor_blp, public.blp, apple_web_service.blp):
         # Key-authenticated calls carry no ambient credential; session calls are checked in
         # api/auth.py, which demands the X-CSRFToken header for unsafe methods.
         csrf.exempt(blueprint)

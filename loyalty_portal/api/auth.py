@@ -23,7 +23,7 @@ from functools import wraps
 from flask import current_app, g, request
 from flask_login import current_user
 
-from ..errors import AuthenticationRequired, InvalidApiKey, PermissionDenied
+from ..errors import AuthenticationRequired, InvalidApiKey, PermissionDenied, VendorSuspended
 from ..extensions import csrf
 from ..models import Role
 from ..services import api_key_service
@@ -83,6 +83,12 @@ def _authenticate() -> Principal:
     return Principal(current_user.role, current_user.vendor_id, user_id=current_user.id)
 
 
+def _suspended(caller: Principal) -> bool:
+    """A suspended shop's counter is closed to its owners too (keys and terminals are refused
+    when they authenticate)."""
+    return current_user.vendor is not None and current_user.vendor.is_suspended
+
+
 def principal() -> Principal:
     return g.api_principal
 
@@ -116,6 +122,8 @@ def requires(access: Access):
             caller = _authenticate()
             if caller.role not in ALLOWED[access]:
                 raise PermissionDenied()
+            if access == Access.POS and caller.role == Role.OWNER and _suspended(caller):
+                raise VendorSuspended(caller.vendor_id)
             g.api_principal = caller
             return view(*args, **kwargs)
 

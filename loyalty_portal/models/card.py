@@ -65,6 +65,8 @@ class LoyaltyCard(db.Model):
     apple_serial_number: Mapped[str] = mapped_column(String(64), unique=True)
     apple_auth_token: Mapped[str] = mapped_column(String(64))
     google_object_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # When a recovery link was last opened: links sent before then no longer work (single use).
+    link_recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     program: Mapped[LoyaltyProgram] = relationship()
     customer: Mapped[Customer] = relationship()

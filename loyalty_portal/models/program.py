@@ -93,6 +93,11 @@ class LoyaltyProgram(db.Model):
     google_wallet_enabled: Mapped[bool] = mapped_column(default=False)
     google_class_id: Mapped[str | None] = mapped_column(String(200), unique=True)
 
+    # Texts per language, {"fr": {"name", "description", "stamps_reward_description",
+    # "poster_text", "rewards": {reward_id: name}}}; missing ones fall back to the vendor's
+    # language, then to the columns above (services/program_texts.py).
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -40,9 +40,21 @@ class User(UserMixin, db.Model):
     is_active_user: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None while an invitation is open: the user cannot sign in until they choose a password.
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     vendor: Mapped[Vendor | None] = relationship()
 
     @property
     def is_active(self) -> bool:
-        return self.is_active_user
+        """Signing in needs an active user with a password; a suspended vendor's counter
+        terminals are shut out too (its owners still sign in to read and export)."""
+        if not self.is_active_user or self.password_set_at is None:
+            return False
+        return not (self.role == Role.STAFF and self.vendor is not None
+                    and self.vendor.is_suspended)
+
+    @property
+    def is_invitation_pending(self) -> bool:
+        return self.password_set_at is None

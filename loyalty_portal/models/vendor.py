@@ -1,7 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String
+from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -21,6 +21,15 @@ class Vendor(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     default_locale: Mapped[str] = mapped_column(String(5), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by the platform admin: terminals, API keys, the counter and enrolment stop; nothing is
+    # deleted and the owner can still sign in to read and export.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last day (in the shop's zone) whose activity alert the outbox worker has sent.
+    activity_alerts_sent_for: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..clock import token_urlsafe, utcnow
-from ..errors import ApiKeyNotFound, ValidationError
+from ..errors import ApiKeyNotFound, ValidationError, VendorSuspended
 from ..extensions import db
 from ..models import ApiKey
 from . import hot_path_sql
@@ -82,6 +82,7 @@ class AuthenticatedKey:
 
 def authenticate(secret: str) -> AuthenticatedKey | None:
     """The unrevoked key with this secret, or None; records its last use (to the minute).
+    Raises VendorSuspended for a key of a suspended vendor.
 
     Every point-of-sale call starts here, so it reads the key with the hot path's fixed SQL."""
     if not secret or not secret.startswith(KEY_PREFIX):
@@ -89,6 +90,8 @@ def authenticate(secret: str) -> AuthenticatedKey | None:
     row = hot_path_sql.first(hot_path_sql.READ_API_KEY, {"key_hash": _digest(secret)})
     if row is None or row.revoked_at is not None:
         return None
+    if row.suspended_at is not None:
+        raise VendorSuspended(row.vendor_id)
     now = utcnow()
     last_used_at = hot_path_sql.as_utc(row.last_used_at)
     if last_used_at is None or now - last_used_at >= LAST_USED_PRECISION:

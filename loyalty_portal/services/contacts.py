@@ -61,3 +61,13 @@ def normalise_email(value: str | None) -> str | None:
     except EmailNotValidError:
         raise ValidationError(_l("Enter a valid e-mail address."), field="email") from None
     return checked.normalized.lower()
+
+
+def email_lookup_key(value: str | None) -> str:
+    """The address as stored, for looking someone up by what was typed: normalised when it is a
+    valid address, otherwise simply trimmed and lower-cased (it then matches nobody). Never
+    raises, so a sign-in or reset request answers the same for every input."""
+    try:
+        return normalise_email(value) or ""
+    except ValidationError:
+        return (value or "").strip().lower()[:254]

@@ -77,8 +77,9 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 
 READ_API_KEY = _statement(
-    "SELECT id, vendor_id, revoked_at, last_used_at FROM api_keys WHERE key_hash = :key_hash",
-    types={"revoked_at": UTCDateTime, "last_used_at": UTCDateTime},
+    "SELECT k.id, k.vendor_id, k.revoked_at, k.last_used_at, v.suspended_at"
+    " FROM api_keys k JOIN vendors v ON v.id = k.vendor_id WHERE k.key_hash = :key_hash",
+    types={"revoked_at": UTCDateTime, "last_used_at": UTCDateTime, "suspended_at": UTCDateTime},
 )
 
 READ_PROGRAM = _statement(

@@ -3,6 +3,7 @@
 Statistics live in statistics_service, the setup screen's card preview in card_look."""
 
 import re
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -80,57 +81,69 @@ PASS_SETTINGS = frozenset(
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:
+    """The settings checked and cleaned. Raises one ValidationError naming every refused setting
+    (ValidationError.all_of), so an owner corrects them all in one go."""
     clean: dict[str, Any] = {}
+    problems: list[ValidationError] = []
     for key, value in changes.items():
-        if key not in EDITABLE_SETTINGS:
-            raise ValidationError(_l("Unknown setting."), field=key)
-        if key in _OPTIONAL_INT_RANGES and value is None:
-            pass
-        elif key in _INT_RANGES or key in _OPTIONAL_INT_RANGES:
-            low, high = _INT_RANGES.get(key) or _OPTIONAL_INT_RANGES[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValidationError(
-                    _l("Must be a whole number from %(low)s to %(high)s.", low=low, high=high),
-                    field=key,
-                )
-        elif key in _TEXT_LIMITS:
-            low, high = _TEXT_LIMITS[key]
-            value = (value or "").strip()
-            if not low <= len(value) <= high:
-                raise ValidationError(
-                    _l("Must be %(low)s to %(high)s characters.", low=low, high=high), field=key
-                )
-        elif key in _BOOLEANS:
-            if not isinstance(value, bool):
-                raise ValidationError(_l("Must be true or false."), field=key)
-        elif key in _COLOURS:
-            if not isinstance(value, str) or not COLOUR_PATTERN.fullmatch(value):
-                raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
-            value = value.upper()
-        elif key in _COORDINATES:
-            low, high = _COORDINATES[key]
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not low <= value <= high
-            ):
-                raise ValidationError(
-                    _l("Must be a number from %(low)s to %(high)s, or empty.", low=low, high=high),
-                    field=key,
-                )
-        elif key == "logo_url":
-            value = (value or "").strip() or None
-            if value is not None and (len(value) > 500 or not value.startswith(("https://", "/"))):
-                raise ValidationError(_l("Must be an https:// address."), field=key)
-        elif key == "points_rewards":
-            value = validate_rewards_catalogue(value)
-        elif key == "program_type":
-            try:
-                value = ProgramType(value)
-            except ValueError:
-                raise ValidationError(_l("Must be stamps or points."), field=key) from None
-        clean[key] = value
+        try:
+            clean[key] = _validated_setting(key, value)
+        except ValidationError as problem:
+            problems.append(problem)
+    if problems:
+        raise ValidationError.all_of(problems)
     return clean
+
+
+def _validated_setting(key: str, value: Any) -> Any:
+    if key not in EDITABLE_SETTINGS:
+        raise ValidationError(_l("Unknown setting."), field=key)
+    if key in _OPTIONAL_INT_RANGES and value is None:
+        pass
+    elif key in _INT_RANGES or key in _OPTIONAL_INT_RANGES:
+        low, high = _INT_RANGES.get(key) or _OPTIONAL_INT_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValidationError(
+                _l("Must be a whole number from %(low)s to %(high)s.", low=low, high=high),
+                field=key,
+            )
+    elif key in _TEXT_LIMITS:
+        low, high = _TEXT_LIMITS[key]
+        value = (value or "").strip()
+        if not low <= len(value) <= high:
+            raise ValidationError(
+                _l("Must be %(low)s to %(high)s characters.", low=low, high=high), field=key
+            )
+    elif key in _BOOLEANS:
+        if not isinstance(value, bool):
+            raise ValidationError(_l("Must be true or false."), field=key)
+    elif key in _COLOURS:
+        if not isinstance(value, str) or not COLOUR_PATTERN.fullmatch(value):
+            raise ValidationError(_l("Must be a colour like #1F3A5F."), field=key)
+        value = value.upper()
+    elif key in _COORDINATES:
+        low, high = _COORDINATES[key]
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise ValidationError(
+                _l("Must be a number from %(low)s to %(high)s, or empty.", low=low, high=high),
+                field=key,
+            )
+    elif key == "logo_url":
+        value = (value or "").strip() or None
+        if value is not None and (len(value) > 500 or not value.startswith(("https://", "/"))):
+            raise ValidationError(_l("Must be an https:// address."), field=key)
+    elif key == "points_rewards":
+        value = validate_rewards_catalogue(value)
+    elif key == "program_type":
+        try:
+            value = ProgramType(value)
+        except ValueError:
+            raise ValidationError(_l("Must be stamps or points."), field=key) from None
+    return value
 
 
 def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
@@ -147,8 +160,10 @@ def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
             raise ValidationError(
                 _l("Each reward needs an id, a name and a points cost."), field=field
             )
-        reward_id = str(reward.get("id", "")).strip().lower()
         name = str(reward.get("name", "")).strip()
+        # An owner need not invent ids: an empty one is made from the name ("Pain au chocolat"
+        # → "pain-au-chocolat", "-2" when taken).
+        reward_id = str(reward.get("id", "")).strip().lower() or reward_id_from_name(name, seen)
         cost = reward.get("points_cost")
         active = reward.get("active", True)
         if not REWARD_ID_PATTERN.fullmatch(reward_id) or reward_id in seen:
@@ -166,11 +181,26 @@ def validate_rewards_catalogue(rewards: Any) -> list[dict[str, Any]]:
     return clean
 
 
+def reward_id_from_name(name: str, taken: set[str]) -> str:
+    """A short id for a reward from its name: ASCII letters and digits joined by dashes."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:56] or "reward"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
 def get_program(vendor_id: int) -> LoyaltyProgram:
     return one_or_raise(
         select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor_id),
         LoyaltyProgramNotFound(vendor_id),
     )
+
+
+def find_program(vendor_id: int) -> LoyaltyProgram | None:
+    """The vendor's program, or None while the owner has not created it yet."""
+    return db.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.vendor_id == vendor_id))
 
 
 def get_program_by_id(program_id: int) -> LoyaltyProgram:
@@ -185,7 +215,7 @@ def get_public_program(vendor_slug: str) -> LoyaltyProgram:
         .where(Vendor.slug == vendor_slug),
         LoyaltyProgramNotFound(vendor_slug),
     )
-    if not program.is_active:
+    if not program.is_active or program.vendor.is_suspended:
         raise LoyaltyProgramInactive(program.id)
     return program
 

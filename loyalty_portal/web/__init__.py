@@ -16,11 +16,24 @@ CONTENT_SECURITY_POLICY = (
 
 def register_web(app: Flask) -> None:
     """Register the screens' blueprints (their errors are rendered by http_errors.py)."""
-    from . import admin, auth, cashier, public, vendor
+    from . import (
+        accounts,
+        admin,
+        admin_vendors,
+        auth,
+        card_links,
+        cashier,
+        customer_data,
+        owner_reports,
+        owner_setup,
+        public,
+        vendor,
+    )
     from .formatting import register_formatting
     from .navigation import register_navigation
 
-    for module in (auth, cashier, public, vendor, admin):
+    for module in (auth, accounts, cashier, public, card_links, vendor, owner_setup,
+                   owner_reports, customer_data, admin, admin_vendors):
         app.register_blueprint(module.bp)
     register_formatting(app)
     register_navigation(app)

@@ -28,6 +28,7 @@ from ..errors import (
     StaffPinLocked,
     UndoNotAllowed,
     ValidationError,
+    VendorSuspended,
 )
 from ..input_guard import bounded_int
 from ..models import Role
@@ -54,7 +55,10 @@ ACTIONS = ("stamp", "redeem_stamps", "earn_points", "redeem_reward", "undo")
 @bp.before_request
 @roles_required(Role.STAFF, Role.OWNER)
 def require_counter_role():
-    """Staff terminals and owners; admins have no vendor and no counter."""
+    """Staff terminals and owners; admins have no vendor and no counter; a suspended shop's
+    counter is closed (its terminals are signed out, see auth.load_user)."""
+    if current_user.vendor.is_suspended:
+        raise VendorSuspended(current_user.vendor_id)
 
 
 def _page(fragment: str, **context):

@@ -2,20 +2,24 @@
 screen appears in the bar as soon as its view exists (owner and admin screens add theirs here)."""
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..i18n import SUPPORTED_LOCALES
+from ..i18n import SUPPORTED_LOCALES, current_language
 from ..models import Role
 
 NAVIGATION = {
-    Role.ADMIN: [("admin.overview", _l("Overview")), ("admin.outbox_messages", _l("Deliveries"))],
+    Role.ADMIN: [
+        ("admin.overview", _l("Overview")),
+        ("admin_vendors.vendors", _l("Shops")),
+        ("admin.outbox_messages", _l("Deliveries")),
+    ],
     Role.OWNER: [
         ("vendor.dashboard", _l("Dashboard")),
         ("vendor.program", _l("Program")),
         ("vendor.cards", _l("Cards")),
         ("vendor.staff", _l("Staff")),
+        ("owner_setup.logins", _l("Logins")),
         ("vendor.statistics", _l("Statistics")),
         ("cashier.index", _l("Cashier")),
     ],
@@ -55,4 +59,4 @@ def register_navigation(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        return {"current_locale": str(get_locale() or "en")}
+        return {"current_locale": current_language()}

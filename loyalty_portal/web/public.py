@@ -23,8 +23,14 @@ from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringF
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..errors import LoyaltyCardAlreadyExists, RateLimited, ValidationError
-from ..i18n import SUPPORTED_LOCALES
-from ..services import card_service, program_service, transaction_service, wallet_service
+from ..i18n import SUPPORTED_LOCALES, current_language
+from ..services import (
+    card_service,
+    program_service,
+    program_texts,
+    transaction_service,
+    wallet_service,
+)
 from .errors import screen_message
 from .navigation import LANGUAGE_NAMES
 
@@ -50,10 +56,11 @@ class JoinForm(FlaskForm):
 
 @bp.route("/join/<vendor_slug>", methods=["GET", "POST"])
 def join(vendor_slug: str):
-    program = program_service.get_public_program(vendor_slug)
+    program = program_texts.localized(program_service.get_public_program(vendor_slug),
+                                      current_language())
     form = JoinForm()
     if not form.is_submitted():
-        form.locale.data = str(get_locale())
+        form.locale.data = current_language()
     if form.validate_on_submit():
         # The service owns the rules; its refusals are shown on the form, beside the field they
         # concern, so nothing the customer typed is lost (the one place a view catches errors).
@@ -86,7 +93,7 @@ LIVE_CARD_POLL_SECONDS = 5
 def _card_context(found) -> dict:
     return dict(
         card=found,
-        program=found.program,
+        program=program_texts.localized(found.program, current_language()),
         qr_code=_qr_svg(found.public_token),
         wallet=wallet_service.links_for(found),
         history=transaction_service.card_history(found.id, limit=HISTORY_ROWS),

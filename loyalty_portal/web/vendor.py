@@ -3,27 +3,25 @@ voids and balance adjustments, statistics, CSV export, API keys and the enrolmen
 sees only their own vendor (current_user.vendor_id): every service call is scoped by it, so another
 vendor's id is simply not found (404)."""
 
-import io
 
-import segno
 from babel.numbers import get_currency_symbol
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
 from ..clock import utcnow
 from ..errors import ValidationError
+from ..i18n import current_language
 from ..input_guard import bounded_int
 from ..models import Role
 from ..services import (
@@ -34,12 +32,14 @@ from ..services import (
     export_service,
     google_wallet_service,
     pin_service,
+    poster_service,
     program_service,
     statistics_service,
     transaction_service,
 )
 from ..services.ledger import Actor
 from .errors import is_htmx
+from .navigation import LANGUAGE_NAMES
 from .vendor_forms import (
     AdjustForm,
     ApiKeyForm,
@@ -62,7 +62,10 @@ STATISTICS_DAYS = 84  # twelve whole weeks for the weekly chart; the daily chart
 @bp.before_request
 @roles_required(Role.OWNER)
 def owners_only():
-    """Every screen here is the owner's (a staff terminal gets 403, nobody signed in the login)."""
+    """Every screen here is the owner's (a staff terminal gets 403, nobody signed in the login).
+    An owner whose shop has no program yet creates it first."""
+    if program_service.find_program(current_user.vendor_id) is None:
+        return redirect(url_for("owner_setup.new_program"))
 
 
 def _vendor_id() -> int:
@@ -321,19 +324,24 @@ def statistics():
 def export():
     """The export form; with both dates, the CSV file itself."""
     form = ExportForm(request.args)
-    if not request.args:
-        return _page("export", form=form)
+    vendor = current_user.vendor
+    presets = export_service.preset_ranges(vendor, utcnow().astimezone(vendor.zone).date())
+    if not request.args or set(request.args) == {"flavour"}:
+        return _page("export", form=form, presets=presets)
     for field in (form.date_from, form.date_to):
         if field.data is None:
             field.errors = [_("Enter a date.")]
     if form.date_from.data and form.date_to.data:
+        # A link without `flavour` (older bookmarks, scripts) gets the plain CSV it always had.
+        flavour = request.args.get("flavour")
+        flavour = flavour if flavour in ("excel", "plain") else "plain"
         csv_text = _submitted(form, export_service.transactions_csv, _vendor_id(),
-                              form.date_from.data, form.date_to.data)
+                              form.date_from.data, form.date_to.data, flavour, current_language())
         if csv_text is not None:
             filename = f"transactions-{form.date_from.data}-{form.date_to.data}.csv"
             return Response(csv_text, mimetype="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-    return _page("export", status=422, form=form)
+    return _page("export", status=422, form=form, presets=presets)
 
 
 # API keys -----------------------------------------------------------------------------------------
@@ -366,20 +374,48 @@ def revoke_api_key(api_key_id: int):
 # Enrolment poster ---------------------------------------------------------------------------------
 
 
-def _join_url() -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/join/{current_user.vendor.slug}"
+def _poster_pages():
+    """The program and its poster in the languages picked on the poster page (checkboxes)."""
+    program = program_service.get_program(_vendor_id())
+    locales = poster_service.chosen_locales(request.args.getlist("languages"),
+                                            current_language())
+    return program, poster_service.poster_pages(program, locales)
 
 
 @bp.get("/poster")
 def poster():
-    return _page("poster", program=program_service.get_program(_vendor_id()), join_url=_join_url())
+    program, pages = _poster_pages()
+    return _page("poster", program=program, pages=pages,
+                 picked=[page.locale for page in pages], language_names=LANGUAGE_NAMES)
+
+
+@bp.get("/poster.pdf")
+def poster_pdf():
+    program, pages = _poster_pages()
+    return _download(poster_service.poster_pdf(program, pages), "application/pdf", "pdf")
+
+
+@bp.get("/poster.png")
+def poster_png():
+    program, pages = _poster_pages()
+    return _download(poster_service.poster_png(program, pages), "image/png", "png")
+
+
+def _download(body: bytes, mimetype: str, extension: str) -> Response:
+    name = f"poster-{current_user.vendor.slug}.{extension}"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "private, no-store"})
 
 
 @bp.get("/poster/qr.svg")
 def poster_qr():
-    join_url, svg = _join_url(), io.BytesIO()
-    segno.make(join_url, error="m").save(svg, kind="svg", scale=10, border=2, xmldecl=False,
-                                         title=_("QR code to join: %(url)s", url=join_url))
-    return Response(svg.getvalue(), mimetype="image/svg+xml",
+    """The join link in the language asked for (`language`, the vendor's otherwise)."""
+    program = program_service.get_program(_vendor_id())
+    locale = poster_service.chosen_locales(request.args.getlist("language"),
+                                           program.vendor.default_locale)[0]
+    url = poster_service.join_url(program, locale)
+    with force_locale(locale):
+        title = _("QR code to join: %(url)s", url=url)
+    return Response(poster_service.qr_svg(url, title), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300"})

@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import NumberInput
 
-from ..errors import ValidationError
+from ..errors import LoyaltyError, ValidationError
 from ..services.transaction_service import MAX_ADJUSTMENT_DELTA
 
 PIN_INPUT = {"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*", "maxlength": 8}
@@ -40,8 +40,13 @@ class OwnerForm(FlaskForm):
     # A service's field name → this form's field name, where they differ.
     SERVICE_FIELDS: dict[str, str] = {}
 
-    def show_error(self, error: ValidationError) -> None:
-        """Put a service's ValidationError next to the field it names, or above the form."""
+    def show_error(self, error: LoyaltyError) -> None:
+        """Put each problem of a service's ValidationError (one, or several at once: see
+        ValidationError.all_of) next to the field it names, or above the form."""
+        for problem in getattr(error, "problems", [error]):
+            self.show_problem(problem)
+
+    def show_problem(self, error: ValidationError) -> None:
         name = error.details.get("field") or ""
         field = self._fields.get(self.SERVICE_FIELDS.get(name, name))
         if field is None:
@@ -80,7 +85,8 @@ class MoneyField(StringField):
 class RewardForm(Form):
     """One row of a points program's rewards catalogue."""
 
-    reward_id = StringField(_l("Short id"), render_kw={"maxlength": 64, "autocapitalize": "none"})
+    reward_id = StringField(_l("Short id (made from the name when left empty)"),
+                            render_kw={"maxlength": 64, "autocapitalize": "none"})
     name = StringField(_l("Reward"), render_kw={"maxlength": 200})
     points_cost = IntegerField(_l("Points"), widget=NumberInput(min=1))
     active = BooleanField(_l("Offered"), default=True)
@@ -173,7 +179,7 @@ class ProgramForm(OwnerForm):
         ]
         return changes
 
-    def show_error(self, error: ValidationError) -> None:
+    def show_problem(self, error: ValidationError) -> None:
         if error.details.get("field") in self.MONEY_FIELDS:
             # The service counts in cents; the owner typed an amount.
             error = ValidationError(_l("Enter an amount like 250.00, or leave it empty."),
@@ -185,7 +191,7 @@ class ProgramForm(OwnerForm):
             field = row["reward_id" if match.group(2) == "id" else match.group(2)]
             field.errors = [*field.errors, error.message]
             return
-        super().show_error(error)
+        super().show_problem(error)
 
 
 def new_reward_row(index: int) -> RewardForm:
@@ -239,3 +245,7 @@ class ExportForm(OwnerForm):
 
     date_from = DateField(_l("From"))
     date_to = DateField(_l("To (inclusive)"))
+    flavour = RadioField(_l("File for"), default="excel", choices=[
+        SelectChoice("excel", _l("Excel and other spreadsheets (semicolons, local dates)")),
+        SelectChoice("plain", _l("Other programs (plain CSV: commas, ISO dates)")),
+    ])

@@ -4,7 +4,7 @@ new and active cards and the platform's new cards (the program-and-creation inde
 the bare program index).
 
 Revision ID: 0008_statistics
-Revises: 0006_hardening
+Revises: 0007_onboarding
 Create Date: 2026-12-03
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_statistics'
-down_revision = '0006_hardening'
+down_revision = '0007_onboarding'
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,24 @@
     ];
   }
 
+  /* A refused save shows an error summary at the top: move there (scrolls, and is read out). */
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+    }
+  });
+
+  /* Program setup: only the section of the chosen kind (stamps or points) is shown. */
+  document.addEventListener("change", function (event) {
+    if (event.target.name !== "program_type") {
+      return;
+    }
+    document.querySelectorAll("[data-program-kind]").forEach(function (section) {
+      section.hidden = section.getAttribute("data-program-kind") !== event.target.value;
+    });
+  });
+
   /* Every htmx request carries the CSRF token from <meta name="csrf-token"> as X-CSRFToken. */
   document.addEventListener("htmx:configRequest", function (event) {
     var meta = document.querySelector('meta[name="csrf-token"]');

@@ -48,6 +48,12 @@ MANAGE_ROUTES = [
     ("GET", "/api-keys", None),
     ("POST", "/api-keys", {"name": "Another till"}),
     ("DELETE", "/api-keys/{key}", None),
+    ("POST", "/program", {"program_type": "stamps", "name": "Another"}),
+    ("GET", "/logins", None),
+    ("POST", "/owners", {"email": "another-owner@shop.test"}),
+    ("POST", "/terminals", {"email": "till-2@shop.test", "name": "Till 2", "password": "12345678"}),
+    ("PATCH", "/logins/{login}", {"is_active": True}),
+    ("POST", "/cards/{card}/reissue", {}),
 ]
 ALL_ROUTES = POS_ROUTES + READ_ROUTES + MANAGE_ROUTES
 # Routes whose path names one of the vendor's objects: another vendor's id must be a 404.
@@ -71,6 +77,7 @@ def ids_of(shop) -> dict:
         "pin": shop.pin.id,
         "customer": shop.card.customer_id,
         "key": key.id,
+        "login": shop.staff.id,
     }
 
 

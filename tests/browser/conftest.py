@@ -55,8 +55,9 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serve(database_url: str):
-    """The app on `database_url`, served on a free loopback port until the block ends."""
+def serve(database_url: str, **settings):
+    """The app on `database_url` (with `settings` on top of the tests' configuration), served on
+    a free loopback port until the block ends."""
     from loyalty_portal import create_app
     from loyalty_portal.extensions import db
 
@@ -66,6 +67,7 @@ def serve(database_url: str):
     # Not testing, so production's checks apply: secrets of production length.
     config.update(SECRET_KEY="browser-tests-secret-key-" + "s" * 32,
                   PIN_PEPPER="browser-tests-pin-pepper-" + "p" * 32)
+    config.update(settings)
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"

@@ -6,6 +6,8 @@ import re
 from flask_babel import force_locale, get_translations, gettext
 
 LANGUAGES = ("en", "fr", "de", "lb")
+# How each language writes dates and numbers in Luxembourg (the default LOCALE_REGION; i18n.py).
+IN_LUXEMBOURG = {"en": "en_GB", "fr": "fr_LU", "de": "de_LU", "lb": "lb_LU"}
 HTMX = {"HX-Request": "true"}
 
 

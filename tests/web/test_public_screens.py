@@ -72,7 +72,7 @@ def test_joining_twice_explains_how_to_recover_the_card(client, cafe, locale):
     body = text(response)
     assert translated(locale, "You already have a card") in body
     assert "/card/" not in body  # the link is never given to whoever types the address
-    assert 'href="/lost-card"' in body
+    assert 'href="/join/cafe-test/card-link"' in body
 
 
 def test_paused_program_refuses_to_enrol(client, cafe):

@@ -61,7 +61,7 @@ def test_a_refused_setting_is_shown_next_to_its_field(owner, shop, db):
     response = post(owner, "/vendor/program", program_form(shop.program, cooldown_minutes="9999"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    error_at = page.index("Must be a whole number from 0 to 1440.")
+    error_at = page.rindex("Must be a whole number from 0 to 1440.")  # the summary has it too
     assert page.index('id="cooldown_minutes-errors"') < error_at
     assert error_at < page.index('name="cooldown_minutes"')
     assert program_service.get_program(shop.vendor.id).cooldown_minutes == 15
@@ -94,7 +94,7 @@ def test_a_bad_reward_row_is_marked_where_it_is(client, db, frozen_time):
     }))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    error_at = page.index("A reward costs at least 1 point.")
+    error_at = page.rindex("A reward costs at least 1 point.")  # the summary has it too
     assert page.index('id="rewards-1-points_cost-errors"') < error_at
 
 
@@ -298,7 +298,7 @@ def test_export_refuses_a_reversed_range_next_to_the_field(owner, shop):
     response = get(owner, "/vendor/export?date_from=2026-03-05&date_to=2026-03-01")
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert body.index('id="date_to-errors"') < body.index("The end date is before the start date.")
+    assert body.index('id="date_to-errors"') < body.rindex("The end date is before the start date.")
 
 
 def test_export_asks_for_both_dates(owner, shop):
@@ -326,3 +326,25 @@ def test_a_key_needs_a_name(owner, shop):
     response = post(owner, "/vendor/api-keys", {"name": ""})
     assert response.status_code == 422
     assert "A key name is 1 to 100 characters." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("locale", "local_time"), [
+    ("en", "02/03/2026 11:00"), ("fr", "02/03/2026 11:00"), ("de", "02.03.2026 11:00"),
+    ("lb", "02.03.2026 11:00"),
+])
+def test_the_excel_export_has_a_bom_semicolons_and_local_dates(owner, shop, locale, local_time):
+    response = get(owner, "/vendor/export?date_from=2026-03-01&date_to=2026-03-02&flavour=excel",
+                   language=locale)
+    raw = response.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0]["transaction_id"] == str(shop.transaction_id)
+    assert rows[0]["created_at_local"] == local_time
+
+
+def test_export_presets_name_the_vendors_days(owner, shop):
+    body = get(owner, "/vendor/export").get_data(as_text=True)
+    # Monday 2 March 2026: last month is February, this week starts today.
+    assert "date_from=2026-02-01&amp;date_to=2026-02-28&amp;flavour=excel" in body
+    assert "date_from=2026-03-02&amp;date_to=2026-03-02" in body
+    assert "Last month" in body
