@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -425,7 +426,9 @@ def apply_change(
         )
         db.session.commit()
         return result
-    except IntegrityError:
+    # SQLAlchemy's on SQLite; psycopg's own on PostgreSQL, where the hot path runs its statements
+    # on the driver's cursor (hot_path_sql.execute).
+    except (IntegrityError, psycopg.IntegrityError):
         db.session.rollback()
         if idempotency_key is None:
             raise
