@@ -63,7 +63,7 @@ def _balance_change_route(path: str, body_schema):
     pin_service's)."""
     return _stacked(
         blp.route(path, methods=["POST"]),
-        requires(Access.POS),
+        requires(Access.POS, key_confirmed_by_service=True),
         blp.arguments(body_schema),
         blp.arguments(common.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
         blp.response(200, s.BalanceChangeSchema),
