@@ -3,10 +3,12 @@ write one ledger row and the card's new balances in the same transaction, and re
 
 The rules themselves (cooldown, limits, costs) live in stamp_service and points_service, which
 decide a `Change` and hand it to `apply_change`. The hot path runs the fixed statements of
-hot_path_sql in a handful of round trips: one read of program + PIN + earlier retry, one bcrypt
-check with no transaction open, one locking read of the card with today's stamps, and on
-PostgreSQL one statement that inserts the ledger row, updates the card (with its change tag) and
-the PIN's last use, and announces the change in the outbox.
+hot_path_sql in three round trips on PostgreSQL (psycopg's pipeline mode): BEGIN with one read of
+program + PIN + earlier retry + the caller's cached API key still unrevoked; the card's row lock
+with, in a statement of its own, today's stamps and a concurrent retry; and one statement that
+inserts the ledger row, updates the card (with its change tag) and the PIN's last use, and
+announces the change in the outbox, with the COMMIT. A PIN adds one bcrypt check with no
+transaction open.
 """
 
 from collections.abc import Callable
