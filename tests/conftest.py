@@ -452,7 +452,8 @@ def browser_type_launch_args():
     download does not work here), kept off the network. Same name as pytest-playwright's
     fixture, so it also overrides that one if it is ever installed."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+        # make test installs it (make system-deps); a browser test that skips would not exist.
+        pytest.fail(f"no Chromium at {CHROMIUM}: run make system-deps")
     return {"executable_path": CHROMIUM, "args": list(CHROMIUM_ARGS)}
 
 
