@@ -71,32 +71,25 @@ def first(statement: HotStatement, params: dict) -> HotRow | None:
     return execute(statement, params).fetchone()
 
 
-def first_of_each(*steps: tuple[HotStatement, dict], commit: bool = False) -> list[HotRow | None]:
-    """Run the statements one after the other and return each one's first row; with `commit`,
-    commit the transaction after them.
+def first_of_each(*steps: tuple[HotStatement, dict]) -> list[HotRow | None]:
+    """Run the statements one after the other and return each one's first row.
 
     On PostgreSQL they travel in one round trip (psycopg's pipeline mode), together with the
-    transaction's BEGIN when they open it and the COMMIT when asked: each still runs as its own
-    statement, with its own snapshot, in order. If one fails, the ones after it do not run and the
-    error is raised here (the transaction is then aborted: roll back)."""
+    transaction's BEGIN when they open it: each still runs as its own statement, with its own
+    snapshot, in order. If one fails, the ones after it do not run and the error is raised here
+    (the transaction is then aborted: roll back). The COMMIT is not pipelined: it goes through
+    the session, whose connection goes back to the pool on commit (and whose commit events the
+    tests use to stop a transaction between its write and its commit)."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        rows = [first(statement, params) for statement, params in steps]
-        if commit:
-            db.session.commit()
-        return rows
+        return [first(statement, params) for statement, params in steps]
     driver = connection.connection.driver_connection
     with driver.pipeline():
         cursors = [
             driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
             for statement, params in steps
         ]
-        if commit:
-            driver.commit()
-    rows = [cursor.fetchone() for cursor in cursors]
-    if commit:
-        db.session.commit()  # the session's bookkeeping; psycopg sends nothing (no transaction)
-    return rows
+    return [cursor.fetchone() for cursor in cursors]
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

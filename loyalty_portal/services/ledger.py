@@ -3,11 +3,11 @@ write one ledger row and the card's new balances in the same transaction, and re
 
 The rules themselves (cooldown, limits, costs) live in stamp_service and points_service, which
 decide a `Change` and hand it to `apply_change`. The hot path runs the fixed statements of
-hot_path_sql in three round trips on PostgreSQL (psycopg's pipeline mode): BEGIN with one read of
-program + PIN + earlier retry + the caller's cached API key still unrevoked; the card's row lock
-with, in a statement of its own, today's stamps and a concurrent retry; and one statement that
-inserts the ledger row, updates the card (with its change tag) and the PIN's last use, and
-announces the change in the outbox, with the COMMIT. A PIN adds one bcrypt check with no
+hot_path_sql in four round trips on PostgreSQL (psycopg's pipeline mode for the first two): BEGIN
+with one read of program + PIN + earlier retry + the caller's cached API key still unrevoked; the
+card's row lock with, in a statement of its own, today's stamps and a concurrent retry; one
+statement that inserts the ledger row, updates the card (with its change tag) and the PIN's last
+use, and announces the change in the outbox; the COMMIT. A PIN adds one bcrypt check with no
 transaction open.
 """
 
@@ -313,12 +313,10 @@ def _write_and_commit(
         **{f"delta_{column}": delta for column, delta in totals.items()},
     }
     if db.session.get_bind().dialect.name == "postgresql":
-        # One round trip with the COMMIT: data-modifying CTEs run in the same statement and
-        # snapshot. (Anything the session still holds unflushed is written first, in the same
-        # transaction.)
-        db.session.flush()
-        (row,) = hot_path_sql.first_of_each((hot_path_sql.WRITE_CHANGE, params), commit=True)
-        return row[0]
+        # One round trip: data-modifying CTEs run in the same statement and snapshot.
+        transaction_id = hot_path_sql.first(hot_path_sql.WRITE_CHANGE, params)[0]
+        db.session.commit()
+        return transaction_id
     transaction_id = hot_path_sql.first(hot_path_sql.INSERT_LEDGER_ROW, params)[0]
     hot_path_sql.execute(hot_path_sql.UPDATE_CARD, params)
     if staff_pin_id is not None:
