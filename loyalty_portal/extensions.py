@@ -32,4 +32,6 @@ login_manager = LoginManager()
 mail = Mail()  # MAIL_BACKEND: smtp, console (make run without SMTP), locmem (tests)
 csrf = CSRFProtect()  # API blueprints authenticate by header and are exempted where registered
 # Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, redis://... in production).
-limiter = Limiter(key_func=get_remote_address)
+# Only the routes that call `limiter.check()` are counted (see api/apple_web_service.py): checking
+# every request in a before_request hook costs the stamp hot path CPU for no limit at all.
+limiter = Limiter(key_func=get_remote_address, auto_check=False)

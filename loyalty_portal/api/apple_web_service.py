@@ -104,6 +104,7 @@ def latest_pass(pass_type_identifier, serial_number):
 @error_responses(blp, 400, 413, 422, 429)
 def device_log(body):
     """Messages from devices about problems with our passes, written to the application log."""
+    limiter.check()  # the limiter does not check requests by itself (extensions.py)
     apple_wallet_service.record_device_logs(body["logs"])
     return Response(status=200)
 

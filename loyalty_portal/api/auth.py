@@ -64,18 +64,24 @@ class Principal:
     vendor_id: int | None
     user_id: int | None = None
     api_key_id: int | None = None
+    # False for a key from this process's cache, not yet checked against the database.
+    api_key_confirmed: bool = True
 
 
-def _authenticate() -> Principal:
+def _authenticate(key_confirmed_later: bool) -> Principal:
     authorization = request.headers.get("Authorization")
     if authorization is not None:
         scheme, _, secret = authorization.partition(" ")
         api_key = (
-            api_key_service.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+            api_key_service.authenticate(secret.strip(), confirmed_later=key_confirmed_later)
+            if scheme.lower() == "bearer"
+            else None
         )
         if api_key is None:
             raise InvalidApiKey()
-        return Principal(API_KEY, api_key.vendor_id, api_key_id=api_key.id)
+        return Principal(
+            API_KEY, api_key.vendor_id, api_key_id=api_key.id, api_key_confirmed=api_key.confirmed
+        )
     if not current_user.is_authenticated:
         raise AuthenticationRequired()
     if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
@@ -98,6 +104,7 @@ def actor(staff_pin_id: int | None = None, pin: str | None = None) -> Actor:
     caller = principal()
     terminal = f"key:{caller.api_key_id}" if caller.api_key_id else f"user:{caller.user_id}"
     return Actor(
+        unconfirmed_api_key_id=None if caller.api_key_confirmed else caller.api_key_id,
         staff_pin_id=staff_pin_id,
         pin=pin,
         user_id=caller.user_id,
@@ -107,9 +114,14 @@ def actor(staff_pin_id: int | None = None, pin: str | None = None) -> Actor:
     )
 
 
-def requires(access: Access):
+def requires(access: Access, *, key_confirmed_by_service: bool = False):
     """Authenticate the request before its input is parsed, then check the caller's role.
-    Raises AuthenticationRequired/InvalidApiKey (401) or PermissionDenied (403)."""
+    Raises AuthenticationRequired/InvalidApiKey (401) or PermissionDenied (403).
+
+    `key_confirmed_by_service`: the view's service checks an API key taken from this process's
+    cache inside its own first statement (the balance changes: ledger.apply_change), which saves
+    the key's read. Should the view fail before that check, the key is read here instead, so a
+    revoked key always gets 401, never another error."""
     security = (
         [{"sessionCookie": []}]
         if API_KEY not in ALLOWED[access]
@@ -119,13 +131,24 @@ def requires(access: Access):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            caller = _authenticate()
+            caller = _authenticate(key_confirmed_by_service)
             if caller.role not in ALLOWED[access]:
                 raise PermissionDenied()
             if access == Access.POS and caller.role == Role.OWNER and _suspended(caller):
                 raise VendorSuspended(caller.vendor_id)
             g.api_principal = caller
-            return view(*args, **kwargs)
+            if caller.api_key_confirmed:
+                return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            except InvalidApiKey:
+                api_key_service.forget(caller.api_key_id)
+                raise
+            except Exception:
+                if not api_key_service.is_live(caller.api_key_id):
+                    api_key_service.forget(caller.api_key_id)
+                    raise InvalidApiKey() from None
+                raise
 
         doc = dict(getattr(view, "_apidoc", {}))
         manual = dict(doc.get("manual_doc", {}))

@@ -4,7 +4,7 @@ Every route works on the caller's vendor (see api/auth.py); an id that belongs t
 is not found (404), exactly like an id that does not exist.
 """
 
-from flask import Response
+from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from ..services import (
@@ -41,9 +41,12 @@ def _vendor_id() -> int:
     return principal().vendor_id
 
 
-def _balance_change(result) -> tuple:
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return result, 200, headers
+def _balance_change(result) -> Response:
+    """The BalanceChangeSchema response, serialized by hand (s.balance_change_body)."""
+    response = jsonify(s.balance_change_body(result))
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _stacked(*decorators):
@@ -63,7 +66,7 @@ def _balance_change_route(path: str, body_schema):
     pin_service's)."""
     return _stacked(
         blp.route(path, methods=["POST"]),
-        requires(Access.POS),
+        requires(Access.POS, key_confirmed_by_service=True),
         blp.arguments(body_schema),
         blp.arguments(common.IdempotencyHeaderSchema, location="headers", as_kwargs=True),
         blp.response(200, s.BalanceChangeSchema),

@@ -3,12 +3,19 @@
 A key is shown once, when it is created; only its SHA-256 is stored (keys are long random strings,
 so a fast hash is enough and keeps every API call cheap). A key acts for its vendor with the
 permissions of a counter terminal plus reading; it can never manage keys, PINs or settings.
+
+The balance changes (the point-of-sale hot path) skip the key's own read: each web process keeps
+the keys it has verified in the last minute (`KeyCache`), and the balance change's first
+statement checks, in the same transaction as its write, that the key still exists unrevoked
+(ledger.apply_change). A key revoked by any process therefore stops changing balances at once,
+on every process; see `authenticate(..., confirmed_later=True)`.
 """
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -71,6 +78,7 @@ def revoke_key(vendor_id: int, api_key_id: int) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         db.session.commit()
+    _cache().forget(api_key.id)  # this process; the others find out in their next statement
     return api_key
 
 
@@ -78,23 +86,77 @@ def revoke_key(vendor_id: int, api_key_id: int) -> ApiKey:
 class AuthenticatedKey:
     id: int
     vendor_id: int
+    # False when taken from this process's cache: the caller must have the key confirmed in the
+    # statement that changes data (ledger.apply_change does), or call `confirm`.
+    confirmed: bool = True
 
 
-def authenticate(secret: str) -> AuthenticatedKey | None:
+class KeyCache:
+    """The keys this process verified (and recorded as used) within LAST_USED_PRECISION, by the
+    SHA-256 of their secret. Bounded: emptied when full."""
+
+    MAX_KEYS = 4096
+
+    def __init__(self):
+        self._keys: dict[str, tuple[AuthenticatedKey, datetime]] = {}
+
+    def get(self, digest: str, now: datetime) -> AuthenticatedKey | None:
+        entry = self._keys.get(digest)
+        if entry is None or now - entry[1] >= LAST_USED_PRECISION:
+            return None
+        return entry[0]
+
+    def put(self, digest: str, key: AuthenticatedKey, now: datetime) -> None:
+        if len(self._keys) >= self.MAX_KEYS:
+            self._keys.clear()
+        self._keys[digest] = (key, now)
+
+    def forget(self, api_key_id: int) -> None:
+        for digest, (key, _) in list(self._keys.items()):
+            if key.id == api_key_id:
+                del self._keys[digest]
+
+
+def _cache() -> KeyCache:
+    return current_app.extensions.setdefault("loyalty_api_key_cache", KeyCache())
+
+
+def authenticate(secret: str, *, confirmed_later: bool = False) -> AuthenticatedKey | None:
     """The unrevoked key with this secret, or None; records its last use (to the minute).
     Raises VendorSuspended for a key of a suspended vendor.
 
-    Every point-of-sale call starts here, so it reads the key with the hot path's fixed SQL."""
+    With `confirmed_later`, a key this process verified within the last minute is returned
+    without a database read, as `confirmed=False`: only for callers whose own statement checks
+    the key (the balance changes, see ledger.apply_change)."""
     if not secret or not secret.startswith(KEY_PREFIX):
         return None
-    row = hot_path_sql.first(hot_path_sql.READ_API_KEY, {"key_hash": _digest(secret)})
+    digest = _digest(secret)
+    now = utcnow()
+    if confirmed_later:
+        cached = _cache().get(digest, now)
+        if cached is not None:
+            return AuthenticatedKey(cached.id, cached.vendor_id, confirmed=False)
+    row = hot_path_sql.first(hot_path_sql.READ_API_KEY, {"key_hash": digest})
     if row is None or row.revoked_at is not None:
         return None
     if row.suspended_at is not None:
         raise VendorSuspended(row.vendor_id)
-    now = utcnow()
     last_used_at = hot_path_sql.as_utc(row.last_used_at)
     if last_used_at is None or now - last_used_at >= LAST_USED_PRECISION:
         db.session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
         db.session.commit()
-    return AuthenticatedKey(row.id, row.vendor_id)
+    key = AuthenticatedKey(row.id, row.vendor_id)
+    _cache().put(digest, key, now)
+    return key
+
+
+def is_live(api_key_id: int) -> bool:
+    """Whether the key still exists unrevoked (for a cached key whose request failed before its
+    statement could confirm it)."""
+    row = db.session.execute(select(ApiKey.revoked_at).where(ApiKey.id == api_key_id)).first()
+    db.session.commit()
+    return row is not None and row.revoked_at is None
+
+
+def forget(api_key_id: int) -> None:
+    _cache().forget(api_key_id)

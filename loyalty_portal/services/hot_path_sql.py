@@ -71,6 +71,27 @@ def first(statement: HotStatement, params: dict) -> HotRow | None:
     return execute(statement, params).fetchone()
 
 
+def first_of_each(*steps: tuple[HotStatement, dict]) -> list[HotRow | None]:
+    """Run the statements one after the other and return each one's first row.
+
+    On PostgreSQL they travel in one round trip (psycopg's pipeline mode), together with the
+    transaction's BEGIN when they open it: each still runs as its own statement, with its own
+    snapshot, in order. If one fails, the ones after it do not run and the error is raised here
+    (the transaction is then aborted: roll back). The COMMIT is not pipelined: it goes through
+    the session, whose connection goes back to the pool on commit (and whose commit events the
+    tests use to stop a transaction between its write and its commit)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return [first(statement, params) for statement, params in steps]
+    driver = connection.connection.driver_connection
+    with driver.pipeline():
+        cursors = [
+            driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
+            for statement, params in steps
+        ]
+    return [cursor.fetchone() for cursor in cursors]
+
+
 def as_utc(moment: datetime | None) -> datetime | None:
     """psycopg gives timestamps in the server's time zone; the application speaks UTC."""
     return moment.astimezone(UTC) if moment is not None else None
@@ -91,10 +112,13 @@ READ_PROGRAM = _statement(
            p.max_purchase_amount_cents, p.max_daily_points, p.confirm_purchase_above_cents,
            p.counter_undo_minutes, v.timezone, v.currency,
            s.id AS pin_id, s.pin_hash, s.failed_attempts, s.locked_until,
-           s.is_active AS pin_is_active, t.id AS replay_transaction_id
+           s.is_active AS pin_is_active, t.id AS replay_transaction_id,
+           k.id AS live_api_key_id, v.suspended_at
     FROM loyalty_programs p
     JOIN vendors v ON v.id = p.vendor_id
     LEFT JOIN staff_pins s ON s.vendor_id = p.vendor_id AND s.id = :staff_pin_id
+    LEFT JOIN api_keys k
+           ON k.vendor_id = p.vendor_id AND k.id = :api_key_id AND k.revoked_at IS NULL
     LEFT JOIN loyalty_transactions t
            ON t.program_id = p.id AND t.idempotency_key = :idempotency_key
     WHERE p.vendor_id = :vendor_id
@@ -105,6 +129,7 @@ READ_PROGRAM = _statement(
         "pin_is_active": Boolean,
         "points_rewards": JSON,
         "locked_until": UTCDateTime,
+        "suspended_at": UTCDateTime,
     },
 )
 

@@ -3,10 +3,12 @@ write one ledger row and the card's new balances in the same transaction, and re
 
 The rules themselves (cooldown, limits, costs) live in stamp_service and points_service, which
 decide a `Change` and hand it to `apply_change`. The hot path runs the fixed statements of
-hot_path_sql in a handful of round trips: one read of program + PIN + earlier retry, one bcrypt
-check with no transaction open, one locking read of the card with today's stamps, and on
-PostgreSQL one statement that inserts the ledger row, updates the card (with its change tag) and
-the PIN's last use, and announces the change in the outbox.
+hot_path_sql in four round trips on PostgreSQL (psycopg's pipeline mode for the first two): BEGIN
+with one read of program + PIN + earlier retry + the caller's cached API key still unrevoked; the
+card's row lock with, in a statement of its own, today's stamps and a concurrent retry; one
+statement that inserts the ledger row, updates the card (with its change tag) and the PIN's last
+use, and announces the change in the outbox; the COMMIT. A PIN adds one bcrypt check with no
+transaction open.
 """
 
 from collections.abc import Callable
@@ -14,17 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..errors import (
     IdempotencyKeyReused,
+    InvalidApiKey,
     LoyaltyCardInactive,
     LoyaltyCardNotFound,
     LoyaltyProgramInactive,
     LoyaltyProgramNotFound,
     ValidationError,
+    VendorSuspended,
 )
 from ..extensions import db
 from ..models import LoyaltyTransaction
@@ -52,6 +57,9 @@ class Actor:
     user_agent: str | None = None
     # Where the PIN was typed, for its wrong-PIN counters: "user:<id>" or "key:<api key id>".
     terminal: str | None = None
+    # An API key taken from the web process's cache (api_key_service.authenticate): the
+    # operation's first statement checks that it still exists unrevoked.
+    unconfirmed_api_key_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,13 +149,23 @@ def _check_idempotency_key(key: str | None) -> None:
         raise ValidationError(field="idempotency_key", max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
 
 
-def _read_program(vendor_id: int, staff_pin_id: int | None, idempotency_key: str | None) -> HotRow:
-    row = hot_path_sql.first(
-        hot_path_sql.READ_PROGRAM,
-        {"vendor_id": vendor_id, "staff_pin_id": staff_pin_id, "idempotency_key": idempotency_key},
-    )
+def _read_program(vendor_id: int, actor: Actor, idempotency_key: str | None) -> HotRow:
+    params = {
+        "vendor_id": vendor_id,
+        "staff_pin_id": actor.staff_pin_id,
+        "idempotency_key": idempotency_key,
+        "api_key_id": actor.unconfirmed_api_key_id,
+    }
+    # One round trip with the transaction's BEGIN.
+    (row,) = hot_path_sql.first_of_each((hot_path_sql.READ_PROGRAM, params))
     if row is None:
         raise LoyaltyProgramNotFound(vendor_id)
+    if actor.unconfirmed_api_key_id is not None:
+        # Checked here for a key this process cached: revoked or suspended since.
+        if row.live_api_key_id is None:
+            raise InvalidApiKey()
+        if row.suspended_at is not None:
+            raise VendorSuspended(vendor_id)
     return row
 
 
@@ -255,14 +273,16 @@ def _lock_card(
 ) -> tuple[LockedCard, int | None]:
     """The card under its row lock, with today's stamps and points and an earlier use of the key."""
     params = _card_params(rules, card_id, day_start, idempotency_key)
-    row = hot_path_sql.first(hot_path_sql.LOCK_CARD, params)
+    # One round trip; the context is still read by a statement of its own, after the lock.
+    row, context = hot_path_sql.first_of_each(
+        (hot_path_sql.LOCK_CARD, params), (hot_path_sql.CARD_CONTEXT, params)
+    )
     if row is None:
         raise LoyaltyCardNotFound(card_id)
-    context = hot_path_sql.first(hot_path_sql.CARD_CONTEXT, params)
     return _locked_card(row, context), context.replay_transaction_id
 
 
-def _write(
+def _write_and_commit(
     rules: ProgramRules,
     card: LockedCard,
     change: Change,
@@ -273,7 +293,8 @@ def _write(
 ) -> int:
     """Insert the ledger row, move the card's balances and totals, give the card a new change tag,
     announce the change in the outbox (folded into the card's pending announcement) and count it
-    in its day's statistics, all in the caller's transaction; return the new row's id."""
+    in its day's statistics, all in the caller's transaction, and commit it; return the new row's
+    id."""
     totals = dict.fromkeys(hot_path_sql.CARD_TOTALS, 0) | change.totals
     # The day's statistics count the row by the rule of lifetime_totals.ledger_sum: what happened
     # at the counter (a void takes back the card's totals, not the day's).
@@ -308,13 +329,16 @@ def _write(
     }
     if db.session.get_bind().dialect.name == "postgresql":
         # One round trip: data-modifying CTEs run in the same statement and snapshot.
-        return hot_path_sql.first(hot_path_sql.WRITE_CHANGE, params)[0]
+        transaction_id = hot_path_sql.first(hot_path_sql.WRITE_CHANGE, params)[0]
+        db.session.commit()
+        return transaction_id
     transaction_id = hot_path_sql.first(hot_path_sql.INSERT_LEDGER_ROW, params)[0]
     if staff_pin_id is not None:
         hot_path_sql.execute(hot_path_sql.TOUCH_PIN, params)
     hot_path_sql.execute(hot_path_sql.ANNOUNCE_CARD_CHANGE, params)
     hot_path_sql.execute(hot_path_sql.COUNT_IN_DAY, params)
     hot_path_sql.execute(hot_path_sql.UPDATE_CARD, params)
+    db.session.commit()
     return transaction_id
 
 
@@ -383,7 +407,7 @@ def apply_change(
     _check_idempotency_key(idempotency_key)
     expected = {"card_id": card_id, "transaction_type": transaction_type, **(request_fields or {})}
     try:
-        row = _read_program(vendor_id, actor.staff_pin_id, idempotency_key)
+        row = _read_program(vendor_id, actor, idempotency_key)
         rules = _rules_from(row)
         if row.replay_transaction_id is not None:
             return _replay(
@@ -416,8 +440,10 @@ def apply_change(
         if requires_active and not card.is_active:
             raise LoyaltyCardInactive(card.id)
         change = decide(rules, card, now)
-        transaction_id = _write(rules, card, change, actor, staff_pin_id, idempotency_key, now)
-        result = BalanceChange(
+        transaction_id = _write_and_commit(
+            rules, card, change, actor, staff_pin_id, idempotency_key, now
+        )
+        return BalanceChange(
             transaction_id=transaction_id,
             card_id=card.id,
             program_id=rules.id,
@@ -433,9 +459,9 @@ def apply_change(
             voids_transaction_id=change.voids_transaction_id,
             created_at=now,
         )
-        db.session.commit()
-        return result
-    except IntegrityError:
+    # SQLAlchemy's on SQLite; psycopg's own on PostgreSQL, where the hot path runs its statements
+    # on the driver's cursor (hot_path_sql.execute).
+    except (IntegrityError, psycopg.IntegrityError):
         db.session.rollback()
         if idempotency_key is None:
             raise

@@ -11,7 +11,7 @@ from loyalty_portal.models import PinThrottle, Role
 from loyalty_portal.services import api_key_service, transaction_service
 from loyalty_portal.services.ledger import Actor
 from tests.api.helpers import A, V, assert_error, make_shop, sign_in
-from tests.factories import make_user
+from tests.factories import make_card, make_user
 
 # Every vendor route, with the ids it names ({card}, {tx}, {pin}, {customer}, {key}, {lockout})
 # and a body
@@ -217,3 +217,53 @@ class TestCsrf:
             f"{V}/cards/{shop.card.id}/stamps", json=shop.pin_body(), headers=shop.key_headers
         )
         assert response.status_code == 200
+
+
+def _stamp(client, shop, card=None, **body):
+    card = card or shop.card
+    return client.post(
+        f"{V}/cards/{card.id}/stamps", json=shop.pin_body(**body), headers=shop.key_headers
+    )
+
+
+def test_a_key_revoked_by_another_worker_stops_changing_balances_at_once(
+    client, shop, app_with
+):
+    """Each web process keeps the keys it verified in the last minute (api_key_service.KeyCache);
+    a key revoked through another process must still be refused by the very next request."""
+    assert _stamp(client, shop).status_code == 200  # this worker now holds the key in its cache
+    untouched_card = make_card(shop.program)  # a stamp on it would pass every rule
+    other_worker = app_with().test_client()
+    sign_in(other_worker, shop.owner)
+    key = api_key_service.list_keys(shop.vendor.id)[0]
+    assert other_worker.delete(f"{V}/api-keys/{key.id}").status_code == 200
+
+    assert_error(_stamp(client, shop, untouched_card), 401, "INVALID_API_KEY")
+    # Refused as a revoked key, not for what the request got wrong (the input or a rule).
+    assert_error(_stamp(client, shop, stamps=0), 401, "INVALID_API_KEY")
+    assert_error(_stamp(client, shop, pin="0000"), 401, "INVALID_API_KEY")
+    points = client.post(
+        f"{V}/cards/{shop.card.id}/points",
+        json=shop.pin_body(purchase_amount_cents=500),
+        headers=shop.key_headers,
+    )
+    assert_error(points, 401, "INVALID_API_KEY")
+
+
+def test_a_cached_key_of_a_shop_suspended_by_another_worker_stops_at_once(client, shop):
+    """The cached key is confirmed in the balance change's own statement: suspension, made
+    elsewhere (no cache of this process forgets anything), is seen by the very next stamp."""
+    from loyalty_portal.services import vendor_service
+
+    assert _stamp(client, shop).status_code == 200  # this worker now holds the key in its cache
+    vendor_service.set_vendor_suspended(shop.vendor.id, True)
+    assert_error(_stamp(client, shop, make_card(shop.program)), 403, "VENDOR_SUSPENDED")
+    vendor_service.set_vendor_suspended(shop.vendor.id, False)
+    assert _stamp(client, shop, make_card(shop.program)).status_code == 200
+
+
+def test_a_key_revoked_in_the_same_worker_is_forgotten_at_once(client, shop):
+    assert _stamp(client, shop).status_code == 200
+    key = api_key_service.list_keys(shop.vendor.id)[0]
+    api_key_service.revoke_key(shop.vendor.id, key.id)
+    assert_error(_stamp(client, shop, make_card(shop.program)), 401, "INVALID_API_KEY")

@@ -330,3 +330,30 @@ def test_the_ledger_row_records_who_and_from_where(client, shop, db):
         "till-app/1.0",
         "127.0.0.1",
     )
+
+
+def test_the_hand_written_body_is_the_schemas_dump(db, shop, points_shop, frozen_time):
+    """api/vendor.py answers balance changes with schemas.vendor.balance_change_body (fast);
+    it must stay exactly what BalanceChangeSchema, the documented shape, would dump."""
+    from loyalty_portal.api.schemas.vendor import BalanceChangeSchema, balance_change_body
+    from loyalty_portal.services import points_service, stamp_service, transaction_service
+    from loyalty_portal.services.ledger import Actor
+
+    pin = Actor(staff_pin_id=shop.pin.id, pin="4827")
+    stamped = stamp_service.add_stamp(shop.vendor.id, shop.card.id, actor=pin)
+    voided = transaction_service.void_transaction(
+        shop.vendor.id, stamped.transaction_id, "typo", actor=Actor(user_id=shop.owner.id)
+    )
+    points_pin = Actor(staff_pin_id=points_shop.pin.id, pin="4827")
+    vendor_id, card_id = points_shop.vendor.id, points_shop.card.id
+    earned = points_service.earn_points(vendor_id, card_id, 2000, actor=points_pin)
+    frozen_time.advance(minutes=20)
+    redeemed = points_service.redeem_reward(
+        vendor_id, card_id, "coffee", actor=points_pin, idempotency_key="r-1"
+    )
+    replayed = points_service.redeem_reward(
+        vendor_id, card_id, "coffee", actor=points_pin, idempotency_key="r-1"
+    )
+    assert replayed.replayed
+    for result in (stamped, voided, earned, redeemed, replayed):
+        assert balance_change_body(result) == BalanceChangeSchema().dump(result)

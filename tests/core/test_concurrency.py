@@ -88,6 +88,32 @@ def test_simultaneous_retries_with_one_key_give_one_effect(app, db, vendor, card
     assert db.session.query(LoyaltyTransaction).count() == 1
 
 
+def test_one_key_on_twenty_cards_at_once_gives_one_stamp_and_refuses_the_rest(
+    app, db, vendor, stamp_program, clock
+):
+    """The key is unique per program: the losers wait on the unique index inside their write, not
+    on a card lock, and must come back as IdempotencyKeyReused (another card), never as a 500."""
+    from loyalty_portal.services import program_service
+    from tests.factories import make_card
+
+    program_service.update_program(vendor.id, require_staff_pin=False)
+    cards = iter([make_card(stamp_program).id for _ in range(RACERS)])
+    picked = threading.Lock()
+
+    def stamp_own_card():
+        with picked:
+            card_id = next(cards)
+        return stamp_service.add_stamp(vendor.id, card_id, actor=Actor(), idempotency_key="same")
+
+    outcomes = race(app, stamp_own_card)
+    successes = [o for o in outcomes if not isinstance(o, str)]
+    assert len(successes) == 1 and not successes[0].replayed
+    assert outcomes.count("IDEMPOTENCY_KEY_REUSED") == RACERS - 1
+    db.session.expire_all()
+    assert db.session.query(LoyaltyTransaction).count() == 1
+    assert sum(c.stamp_count for c in db.session.query(LoyaltyCard)) == 1
+
+
 def test_twenty_simultaneous_wrong_pins_check_only_the_allowance(
     app, db, vendor, card, staff, clock, monkeypatch
 ):

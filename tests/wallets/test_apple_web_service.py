@@ -228,3 +228,12 @@ def test_not_configured_answers_apple_wallet_not_configured(client, db, frozen_t
                             headers=auth(card)), 409, "APPLE_WALLET_NOT_CONFIGURED")
     assert_error(register(client, card), 409, "APPLE_WALLET_NOT_CONFIGURED")
     assert_error(listing(client), 409, "APPLE_WALLET_NOT_CONFIGURED")
+
+
+def test_the_log_is_rate_limited_per_address(app_with):
+    limited = app_with(RATELIMIT_ENABLED=True, APPLE_LOG_RATE_LIMIT="2 per minute",
+                       RATELIMIT_STORAGE_URI="memory://")
+    client = limited.test_client()
+    for _ in range(2):
+        assert client.post(f"{W}/log", json={"logs": ["x"]}).status_code == 200
+    assert_error(client.post(f"{W}/log", json={"logs": ["x"]}), 429, "RATE_LIMITED")
