@@ -268,3 +268,38 @@ def test_the_replay_fails_a_weaker_policy():
     assert replay_fastest_guesser(settings, guesses, 50, old, terminal_allowance=10**6) < 1
     capped = pin_policy.Escalation(first_lock_minutes=30, max_lock_minutes=120)
     assert replay_fastest_guesser(settings, guesses, 50, capped) < 365
+
+
+@pytest.mark.postgres_only
+def test_only_the_locks_wait_for_the_disk(shop, monkeypatch, db):
+    """A PIN check's bookkeeping (its reservation, a right PIN giving it back) commits without
+    waiting for the WAL flush; a wrong PIN, which may lock, commits durably."""
+    from sqlalchemy import event, text
+
+    def durable_by_default(dbapi_connection, *_):
+        # The tests' server commits asynchronously everywhere; production's does not.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = on")
+        dbapi_connection.commit()
+
+    seen = []
+
+    def spying(real):
+        def wrapper(*args, **kwargs):
+            seen.append((real.__name__, db.session.scalar(text("SHOW synchronous_commit"))))
+            return real(*args, **kwargs)
+        return wrapper
+
+    for name in ("reserve", "record_right", "record_wrong"):
+        monkeypatch.setattr(pin_policy, name, spying(getattr(pin_policy, name)))
+    vendor, card = shop
+    staff = make_pin(vendor, "Ana", "4827")
+    db.session.commit()  # the next statement checks a connection out again
+    event.listen(db.engine, "checkout", durable_by_default)
+    try:
+        assert attempt(shop, staff, "4827") == "ok"
+        assert attempt(shop, staff, "9051") == "wrong"
+    finally:
+        event.remove(db.engine, "checkout", durable_by_default)
+    assert ("reserve", "off") in seen and ("record_right", "off") in seen
+    assert {setting for name, setting in seen if name == "record_wrong"} == {"on"}
