@@ -104,9 +104,9 @@ SERVERS = {
         sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(HTTP_WORKERS),
         "--threads", "4", "-b", f"127.0.0.1:{PORT}", "--log-level", "warning", "wsgi:app",
     ],
-    "granian": lambda: [
+    "granian": lambda: [  # 4 blocking threads per worker, like gthread's
         str(Path(sys.executable).parent / "granian"), "--interface", "wsgi",
-        "--workers", str(HTTP_WORKERS), "--blocking-threads", "1", "--host", "127.0.0.1",
+        "--workers", str(HTTP_WORKERS), "--blocking-threads", "4", "--host", "127.0.0.1",
         "--port", str(PORT), "--no-access-log", "--log-level", "warning", "wsgi:app",
     ],
 }  # fmt: skip

@@ -90,3 +90,22 @@ def test_the_docs_page_loads_swagger_ui_from_our_own_static_files(client):
     assert "https://" not in page
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
         assert client.get(f"/static/vendor/swagger-ui/{asset}").status_code == 200
+
+
+def test_every_error_code_is_documented():
+    """docs/errors.md names every code a client can receive: each LoyaltyError's and the HTTP
+    layer's."""
+    import inspect
+    from pathlib import Path
+
+    from loyalty_portal import errors
+    from loyalty_portal.api import errors as api_errors
+
+    codes = {
+        cls.error_code
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.LoyaltyError)
+    }
+    codes |= {code for code, _ in api_errors.HTTP_ERRORS.values()} | {api_errors.CSRF_ERROR[0]}
+    documented = (Path(__file__).parents[2] / "docs" / "errors.md").read_text()
+    assert sorted(code for code in codes if f"`{code}`" not in documented) == []
