@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import JSON, Boolean, Date, Integer, bindparam, text
 from sqlalchemy.sql.elements import TextClause
@@ -31,6 +32,7 @@ CARD_TOTALS = (
     "total_rewards_redeemed",
 )
 
+IDLE = TransactionStatus.IDLE
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -71,25 +73,39 @@ def first(statement: HotStatement, params: dict) -> HotRow | None:
     return execute(statement, params).fetchone()
 
 
-def first_of_each(*steps: tuple[HotStatement, dict]) -> list[HotRow | None]:
-    """Run the statements one after the other and return each one's first row.
 
-    On PostgreSQL they travel in one round trip (psycopg's pipeline mode), together with the
-    transaction's BEGIN when they open it: each still runs as its own statement, with its own
-    snapshot, in order. If one fails, the ones after it do not run and the error is raised here
-    (the transaction is then aborted: roll back). The COMMIT is not pipelined: it goes through
-    the session, whose connection goes back to the pool on commit (and whose commit events the
-    tests use to stop a transaction between its write and its commit)."""
+def first_of_each(*steps: tuple[HotStatement, dict]) -> list[HotRow | None]:
+    """Run the statements one after the other and return each one's first row (see each)."""
+    return [result.fetchone() for result in each(*steps)]
+
+
+def each(*steps: tuple[HotStatement, dict]) -> list:
+    """Run the statements one after the other in the session's transaction and return each
+    one's result (rows with attribute access; fetch only from statements that return rows).
+
+    On PostgreSQL, statements of a transaction already open travel in one round trip (psycopg's
+    pipeline mode): each still runs as its own statement, with its own snapshot, in order. If
+    one fails, the ones after it do not run and the error is raised here (the transaction is
+    then aborted: roll back). A transaction's opening statement runs on its own: psycopg sends
+    the BEGIN in a round trip of its own in any case (it syncs the pipeline after it), and a
+    pipeline around it only added work (measured: docs/performance.md). The COMMIT is not
+    pipelined: it goes through the session, whose connection goes back to the pool on commit
+    (and whose commit events the tests use to stop a transaction between its write and its
+    commit)."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        return [first(statement, params) for statement, params in steps]
+        return [execute(statement, params) for statement, params in steps]
     driver = connection.connection.driver_connection
-    with driver.pipeline():
-        cursors = [
+    if len(steps) == 1 or driver.info.transaction_status == IDLE:
+        return [
             driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
             for statement, params in steps
         ]
-    return [cursor.fetchone() for cursor in cursors]
+    with driver.pipeline():
+        return [
+            driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
+            for statement, params in steps
+        ]
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -240,4 +256,51 @@ WRITE_CHANGE = _statement(
     RETURNING (SELECT id FROM new_row)
     """,
     portable=False,
+)
+
+
+# A staff PIN's wrong-PIN counters (services/pin_service.py): created once per terminal and PIN,
+# then locked and updated in place. The terminal's key is a prefix of the PIN-at-terminal key, so
+# rows are always created and locked terminal first: concurrent attempts never deadlock.
+CREATE_PIN_COUNTERS = _statement(
+    """
+    INSERT INTO pin_throttles (key, vendor_id, terminal, staff_pin_id, failures, lock_level,
+                               in_flight)
+    VALUES (:terminal_key, :vendor_id, :terminal, NULL, 0, 0, 0),
+           (:pin_key, :vendor_id, :terminal, :staff_pin_id, 0, 0, 0)
+    ON CONFLICT (key) DO NOTHING
+    """
+)
+_PIN_COUNTER_TIMES = ("locked_until", "last_failure_at", "locked_at", "in_flight_since")
+_PIN_COUNTER_COLUMNS = (
+    "key, failures, lock_level, locked_until, last_failure_at, locked_at, in_flight,"
+    " in_flight_since"
+)
+# SQLite's BEGIN IMMEDIATE already holds the write lock.
+LOCK_PIN_COUNTERS = _statement(
+    f"SELECT {_PIN_COUNTER_COLUMNS} FROM pin_throttles WHERE key IN (:terminal_key, :pin_key)"
+    " ORDER BY key",
+    postgres=f"SELECT {_PIN_COUNTER_COLUMNS} FROM pin_throttles"
+    " WHERE key IN (:terminal_key, :pin_key) ORDER BY key FOR UPDATE",
+    types=dict.fromkeys(_PIN_COUNTER_TIMES, UTCDateTime),
+)
+# PostgreSQL only, the same for bookkeeping that need not wait for the disk: the transaction's
+# COMMIT will not wait for the WAL flush (`SET LOCAL synchronous_commit = off`, set by the
+# statement itself to save a round trip).
+LOCK_PIN_COUNTERS_NO_FLUSH_WAIT = _statement(
+    f"""
+    WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true))
+    SELECT {_PIN_COUNTER_COLUMNS} FROM pin_throttles, no_flush_wait
+    WHERE key IN (:terminal_key, :pin_key) ORDER BY key FOR UPDATE OF pin_throttles
+    """,
+    portable=False,
+)
+WRITE_PIN_COUNTER = _statement(
+    """
+    UPDATE pin_throttles SET failures = :failures, lock_level = :lock_level,
+           locked_until = :locked_until, last_failure_at = :last_failure_at,
+           locked_at = :locked_at, in_flight = :in_flight, in_flight_since = :in_flight_since
+    WHERE key = :key
+    """,
+    types={f":{name}": UTCDateTime for name in _PIN_COUNTER_TIMES},
 )

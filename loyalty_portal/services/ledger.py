@@ -3,12 +3,14 @@ write one ledger row and the card's new balances in the same transaction, and re
 
 The rules themselves (cooldown, limits, costs) live in stamp_service and points_service, which
 decide a `Change` and hand it to `apply_change`. The hot path runs the fixed statements of
-hot_path_sql in four round trips on PostgreSQL (psycopg's pipeline mode for the first two): BEGIN
-with one read of program + PIN + earlier retry + the caller's cached API key still unrevoked; the
-card's row lock with, in a statement of its own, today's stamps and a concurrent retry; one
-statement that inserts the ledger row, updates the card (with its change tag) and the PIN's last
-use, and announces the change in the outbox; the COMMIT. A PIN adds one bcrypt check with no
-transaction open.
+hot_path_sql in five round trips on PostgreSQL: the BEGIN (psycopg sends it on its own); one
+read of program + PIN + earlier retry + the caller's cached API key still unrevoked; the card's
+row lock with, in a statement of its own but the same round trip (pipeline mode), today's stamps
+and a concurrent retry; one statement that inserts the ledger row, updates the card (with its
+change tag) and the PIN's last use, announces the change in the outbox and counts it in the
+day's statistics; the COMMIT. A PIN adds one bcrypt check with no transaction open, its
+reservation (committed with the program's read) and the give-back of a right PIN (in the
+change's own transaction).
 """
 
 from collections.abc import Callable
@@ -156,7 +158,6 @@ def _read_program(vendor_id: int, actor: Actor, idempotency_key: str | None) -> 
         "idempotency_key": idempotency_key,
         "api_key_id": actor.unconfirmed_api_key_id,
     }
-    # One round trip with the transaction's BEGIN.
     (row,) = hot_path_sql.first_of_each((hot_path_sql.READ_PROGRAM, params))
     if row is None:
         raise LoyaltyProgramNotFound(vendor_id)
@@ -406,6 +407,9 @@ def apply_change(
     """
     _check_idempotency_key(idempotency_key)
     expected = {"card_id": card_id, "transaction_type": transaction_type, **(request_fields or {})}
+    # A right staff PIN's places on its wrong-PIN counters: given back by the change's own
+    # commit, or on their own if the change ends any other way (a rule, a retry, an error).
+    right_pin = None
     try:
         row = _read_program(vendor_id, actor, idempotency_key)
         rules = _rules_from(row)
@@ -419,14 +423,16 @@ def apply_change(
             check_program(rules)
         staff_pin_id = actor.staff_pin_id
         if requires_staff_pin and rules.require_staff_pin:
-            db.session.commit()  # hold no transaction (and, on SQLite, no lock) during bcrypt
-            staff_pin_id = pin_service.check_pin(
+            # The PIN's reservation commits the program's read with it: no transaction (and, on
+            # SQLite, no lock) is held during bcrypt.
+            right_pin = pin_service.check_pin_for_change(
                 _pin_record_from(row),
                 actor.pin,
                 rules.pin_policy,
                 terminal=actor.terminal,
                 client_address=actor.client_ip,
             )
+            staff_pin_id = right_pin.staff_pin_id
         elif staff_pin_id is not None and row.pin_id is None:
             staff_pin_id = None  # an unknown PIN id is not recorded when no PIN is required
 
@@ -440,9 +446,12 @@ def apply_change(
         if requires_active and not card.is_active:
             raise LoyaltyCardInactive(card.id)
         change = decide(rules, card, now)
+        if right_pin is not None:
+            right_pin.give_back()  # counters after the card: every path locks in this order
         transaction_id = _write_and_commit(
             rules, card, change, actor, staff_pin_id, idempotency_key, now
         )
+        right_pin = None
         return BalanceChange(
             transaction_id=transaction_id,
             card_id=card.id,
@@ -475,3 +484,6 @@ def apply_change(
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        if right_pin is not None:
+            right_pin.give_back_alone()

@@ -16,9 +16,7 @@ from datetime import datetime, timedelta
 import bcrypt
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, func, select, update
 
 from .. import rate_limits
 from ..clock import utcnow
@@ -34,7 +32,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import LoyaltyProgram, PinThrottle, StaffPin
-from . import pin_policy
+from . import hot_path_sql, pin_policy
 from .lookup import one_or_raise
 from .pin_policy import PIN_PATTERN
 
@@ -296,41 +294,55 @@ _COUNTER_FIELDS = (
 
 
 def _counter(row) -> pin_policy.Counter:
-    return pin_policy.Counter(**{name: getattr(row, name) for name in _COUNTER_FIELDS})
+    values = {name: getattr(row, name) for name in _COUNTER_FIELDS}
+    for name in ("locked_until", "last_failure_at", "locked_at", "in_flight_since"):
+        values[name] = hot_path_sql.as_utc(values[name])
+    return pin_policy.Counter(**values)
 
 
-def _write_counter(key: str, counter: pin_policy.Counter) -> None:
-    db.session.execute(
-        update(PinThrottle)
-        .where(PinThrottle.key == key)
-        .values(**{name: getattr(counter, name) for name in _COUNTER_FIELDS})
+def _write_counters(
+    attempt: _Attempt, pin_counter: pin_policy.Counter, terminal_counter: pin_policy.Counter
+) -> None:
+    """Both counters' new state, in one round trip on PostgreSQL."""
+    hot_path_sql.each(
+        *(
+            (
+                hot_path_sql.WRITE_PIN_COUNTER,
+                {"key": key, **{name: getattr(counter, name) for name in _COUNTER_FIELDS}},
+            )
+            for key, counter in zip(attempt.keys, (pin_counter, terminal_counter), strict=True)
+        )
     )
 
 
-def _locked_counters(attempt: _Attempt) -> tuple[pin_policy.Counter, pin_policy.Counter]:
-    """The attempt's two counters, created if new, under their row locks (taken in key order,
-    so concurrent attempts never deadlock). On SQLite, BEGIN IMMEDIATE holds the database's write
-    lock instead."""
+def _locked_counters(
+    attempt: _Attempt, *, durable: bool = True
+) -> tuple[pin_policy.Counter, pin_policy.Counter]:
+    """The attempt's two counters under their row locks (taken in key order, so concurrent
+    attempts never deadlock): one statement, three the first time (the counters are created).
+    On SQLite, BEGIN IMMEDIATE holds the database's write lock instead.
+
+    Not `durable`: on PostgreSQL the transaction's commit does not wait for the WAL flush
+    (synchronous_commit off). It is visible to every other attempt at once all the same, which
+    is what counting needs; a crash can lose only the last fraction of a second of such
+    bookkeeping (reservations and right PINs, never a lock), and a PIN check then costs its
+    bcrypt and a few statements, not two more disk flushes (docs/performance.md)."""
     pin_key, terminal_key = attempt.keys
-    record = attempt.record
-    rows = [
-        {"key": key, "vendor_id": record.vendor_id, "terminal": attempt.terminal,
-         "staff_pin_id": staff_pin_id, "failures": 0, "lock_level": 0, "in_flight": 0}
-        for key, staff_pin_id in sorted(((pin_key, record.id), (terminal_key, None)),
-                                        key=lambda pair: pair[0])
-    ]
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(insert(PinThrottle).values(rows).on_conflict_do_nothing(
-        index_elements=["key"]
-    ))
-    found = db.session.execute(
-        select(PinThrottle.__table__)
-        .where(PinThrottle.key.in_([pin_key, terminal_key]))
-        .order_by(PinThrottle.key)
-        .with_for_update()
-    ).all()
-    by_key = {row.key: _counter(row) for row in found}
+    params = {
+        "pin_key": pin_key,
+        "terminal_key": terminal_key,
+        "vendor_id": attempt.record.vendor_id,
+        "terminal": attempt.terminal,
+        "staff_pin_id": attempt.record.id,
+    }
+    lock = hot_path_sql.LOCK_PIN_COUNTERS
+    if not durable and db.session.get_bind().dialect.name == "postgresql":
+        lock = hot_path_sql.LOCK_PIN_COUNTERS_NO_FLUSH_WAIT
+    rows = hot_path_sql.execute(lock, params).fetchall()
+    if len(rows) < 2:  # the first attempt at this terminal, or with this PIN there
+        hot_path_sql.execute(hot_path_sql.CREATE_PIN_COUNTERS, params)
+        rows = hot_path_sql.execute(lock, params).fetchall()
+    by_key = {row.key: _counter(row) for row in rows}
     return by_key[pin_key], by_key[terminal_key]
 
 
@@ -343,15 +355,9 @@ def _raise_longest(locks: list[tuple[datetime, str]], now: datetime):
     raise StaffPinLocked(locked_until, now, scope)
 
 
-def _in_one_transaction(work, *, durable: bool = True):
-    """Run `work` and commit. Not `durable`: on PostgreSQL the commit does not wait for the WAL
-    flush (synchronous_commit off). It is visible to every other attempt at once all the same,
-    which is what counting needs; a crash can lose only the last fraction of a second of such
-    bookkeeping (reservations and right PINs, never a lock), and a PIN check then costs its
-    bcrypt and a few statements, not two more disk flushes (docs/performance.md)."""
+def _in_one_transaction(work):
+    """Run `work` and commit (or roll back if it raises)."""
     try:
-        if not durable and db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(text("SET LOCAL synchronous_commit = off"))
         result = work()
         db.session.commit()
         return result
@@ -366,13 +372,12 @@ def _reserve(attempt: _Attempt, now: datetime) -> None:
     taken by attempts being checked, wait for their outcome (a fraction of a second; a right PIN
     gives its place back). Raises StaffPinLocked (pin_at_terminal or terminal), or RateLimited
     if the places stay taken for PIN_BUSY_WAIT_SECONDS."""
-    pin_key, terminal_key = attempt.keys
     decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
     allowances = (attempt.policy.max_failed_attempts, _settings()["PIN_TERMINAL_MAX_FAILURES"])
     deadline = time.monotonic() + _settings()["PIN_BUSY_WAIT_SECONDS"]
 
     def try_once() -> bool:
-        counters = _locked_counters(attempt)
+        counters = _locked_counters(attempt, durable=False)
         locks = [
             (counter.locked_until, scope)
             for counter, scope in zip(counters, ("pin_at_terminal", "terminal"), strict=True)
@@ -386,44 +391,60 @@ def _reserve(attempt: _Attempt, now: datetime) -> None:
         ]
         if pin_policy.BUSY in reserved:
             return False
-        _write_counter(pin_key, reserved[0])
-        _write_counter(terminal_key, reserved[1])
+        _write_counters(attempt, *reserved)
         return True
 
-    while not _in_one_transaction(try_once, durable=False):
+    while not _in_one_transaction(try_once):
         if time.monotonic() > deadline:
             raise RateLimited(rate_limits.REFUSED_PIN.name, 1)
         time.sleep(0.02)
 
 
-def _record_right(attempt: _Attempt, now: datetime) -> None:
+def _record_right(attempt: _Attempt, now: datetime, *, durable: bool) -> None:
     """A right PIN gives its places back; it clears this PIN's count at this terminal and its
-    count of wrong PINs in a row everywhere (never the terminal's count)."""
-    pin_key, terminal_key = attempt.keys
-
-    def work():
-        pin_counter, terminal_counter = _locked_counters(attempt)
-        _write_counter(pin_key, pin_policy.record_right(pin_counter, now, clears_failures=True))
-        _write_counter(
-            terminal_key, pin_policy.record_right(terminal_counter, now, clears_failures=False)
+    count of wrong PINs in a row everywhere (never the terminal's count). In the caller's
+    transaction, not committed."""
+    pin_counter, terminal_counter = _locked_counters(attempt, durable=durable)
+    _write_counters(
+        attempt,
+        pin_policy.record_right(pin_counter, now, clears_failures=True),
+        pin_policy.record_right(terminal_counter, now, clears_failures=False),
+    )
+    if attempt.record.failed_attempts:
+        db.session.execute(
+            update(StaffPin).where(StaffPin.id == attempt.record.id).values(failed_attempts=0)
         )
-        if attempt.record.failed_attempts:
-            db.session.execute(
-                update(StaffPin).where(StaffPin.id == attempt.record.id).values(failed_attempts=0)
-            )
 
-    _in_one_transaction(work, durable=False)
+
+@dataclass(frozen=True)
+class RightPin:
+    """A right PIN (check_pin_for_change) whose places on the counters are still taken: the
+    balance change gives them back in its own transaction (`give_back`, committed with the ledger
+    row: no transaction of its own), or, when that transaction fails or ends without writing,
+    in one of their own (`give_back_alone`)."""
+
+    staff_pin_id: int
+    attempt: _Attempt
+    checked_at: datetime
+
+    def give_back(self) -> None:
+        _record_right(self.attempt, self.checked_at, durable=True)
+
+    def give_back_alone(self) -> None:
+        _in_one_transaction(lambda: _record_right(self.attempt, self.checked_at, durable=False))
 
 
 def _give_back(attempt: _Attempt, now: datetime) -> None:
     """The check itself failed (not the PIN): free the attempt's places, count nothing."""
-    pin_key, terminal_key = attempt.keys
 
     def work():
-        for key, counter in zip((pin_key, terminal_key), _locked_counters(attempt), strict=True):
-            _write_counter(key, pin_policy.record_right(counter, now, clears_failures=False))
+        counters = _locked_counters(attempt, durable=False)
+        _write_counters(
+            attempt,
+            *(pin_policy.record_right(counter, now, clears_failures=False) for counter in counters),
+        )
 
-    _in_one_transaction(work, durable=False)
+    _in_one_transaction(work)
 
 
 def _lock_everywhere_if_spread(attempt: _Attempt, now: datetime) -> datetime | None:
@@ -465,7 +486,6 @@ def _record_wrong(attempt: _Attempt, now: datetime):
     """A wrong PIN: counted on both counters (a counter reaching its allowance locks, for longer
     each time), in a row for the owner's screen, and checked against the backstop. Raises
     StaffPinLocked if it locked anything, InvalidStaffPin otherwise."""
-    pin_key, terminal_key = attempt.keys
     escalation = _escalation(attempt.policy)
     decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
 
@@ -477,8 +497,7 @@ def _record_wrong(attempt: _Attempt, now: datetime):
         terminal_outcome = pin_policy.record_wrong(
             terminal_counter, _settings()["PIN_TERMINAL_MAX_FAILURES"], now, escalation, decay
         )
-        _write_counter(pin_key, pin_outcome.counter)
-        _write_counter(terminal_key, terminal_outcome.counter)
+        _write_counters(attempt, pin_outcome.counter, terminal_outcome.counter)
         db.session.execute(
             update(StaffPin)
             .where(StaffPin.id == attempt.record.id)
@@ -514,16 +533,35 @@ def check_pin(
     `terminal` names where the PIN was typed: a login ("user:12") or an API key ("key:3").
     The attempt is first refused if the PIN is locked everywhere, or if the client address or
     the staff PIN has used up the refused-PIN rate limit. It is then reserved as a wrong PIN on
-    the PIN-at-terminal and terminal counters (committed at once, see pin_policy), checked with
-    one bcrypt verification outside any transaction, and given back if right. A wrong PIN stays
-    counted, also against the rate limits, and may lock: this PIN at this terminal
-    (`policy.max_failed_attempts` in a row), this terminal (PIN_TERMINAL_MAX_FAILURES), or the
-    PIN everywhere (locked at PIN_GLOBAL_LOCK_TERMINALS terminals within a day); each lock of a
-    counter lasts longer than its last (pin_policy.Escalation).
+    the PIN-at-terminal and terminal counters (committed at once, with whatever the caller's
+    transaction read before; see pin_policy), checked with one bcrypt verification outside any
+    transaction, and given back if right. A wrong PIN stays counted, also against the rate
+    limits, and may lock: this PIN at this terminal (`policy.max_failed_attempts` in a row), this
+    terminal (PIN_TERMINAL_MAX_FAILURES), or the PIN everywhere (locked at
+    PIN_GLOBAL_LOCK_TERMINALS terminals within a day); each lock of a counter lasts longer than
+    its last (pin_policy.Escalation).
 
     Raises StaffPinRequired, StaffPinNotFound (unknown or inactive), StaffPinLocked (details
     `locked_until`, `lock_scope`), RateLimited, InvalidStaffPin (details `remaining_attempts`).
     """
+    right = check_pin_for_change(
+        record, pin, policy, now, terminal=terminal, client_address=client_address
+    )
+    right.give_back_alone()
+    return right.staff_pin_id
+
+
+def check_pin_for_change(
+    record: PinRecord | None,
+    pin: str | None,
+    policy: LockoutPolicy,
+    now: datetime | None = None,
+    *,
+    terminal: str | None = None,
+    client_address: str | None = None,
+) -> RightPin:
+    """check_pin for a balance change: a right PIN keeps its places until the change gives them
+    back in its own transaction (RightPin), which saves the PIN a transaction of its own."""
     now = now or utcnow()
     if not pin:
         raise StaffPinRequired()
@@ -541,8 +579,7 @@ def check_pin(
             _give_back(attempt, now)
             raise
         if right:
-            _record_right(attempt, now)
-            return record.id
+            return RightPin(record.id, attempt, now)
         limited.failed()
         _record_wrong(attempt, now)
 

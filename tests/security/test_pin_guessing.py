@@ -272,9 +272,13 @@ def test_the_replay_fails_a_weaker_policy():
 
 @pytest.mark.postgres_only
 def test_only_the_locks_wait_for_the_disk(shop, monkeypatch, db):
-    """A PIN check's bookkeeping (its reservation, a right PIN giving it back) commits without
-    waiting for the WAL flush; a wrong PIN, which may lock, commits durably."""
+    """A PIN check's bookkeeping commits without waiting for the WAL flush: its reservation, and
+    a right PIN giving its places back when checked on its own (verify_pin). A balance change
+    gives them back in its own transaction, committed (durably) with the ledger row: no
+    transaction of its own. A wrong PIN, which may lock, commits durably."""
     from sqlalchemy import event, text
+
+    from loyalty_portal.models import LoyaltyTransaction
 
     def durable_by_default(dbapi_connection, *_):
         # The tests' server commits asynchronously everywhere; production's does not.
@@ -286,7 +290,13 @@ def test_only_the_locks_wait_for_the_disk(shop, monkeypatch, db):
 
     def spying(real):
         def wrapper(*args, **kwargs):
-            seen.append((real.__name__, db.session.scalar(text("SHOW synchronous_commit"))))
+            seen.append(
+                (
+                    real.__name__,
+                    db.session.scalar(text("SHOW synchronous_commit")),
+                    db.session.scalar(text("SELECT txid_current()")),
+                )
+            )
             return real(*args, **kwargs)
         return wrapper
 
@@ -298,8 +308,50 @@ def test_only_the_locks_wait_for_the_disk(shop, monkeypatch, db):
     event.listen(db.engine, "checkout", durable_by_default)
     try:
         assert attempt(shop, staff, "4827") == "ok"
+        stamped_in = db.session.scalar(
+            text("SELECT xmin::text::bigint FROM loyalty_transactions WHERE card_id = :card"),
+            {"card": card.id},
+        )
+        db.session.commit()
         assert attempt(shop, staff, "9051") == "wrong"
+        seen_alone = len(seen)
+        pin_service.verify_pin(vendor.id, staff.id, "4827", terminal="user:2")
     finally:
         event.remove(db.engine, "checkout", durable_by_default)
-    assert ("reserve", "off") in seen and ("record_right", "off") in seen
-    assert {setting for name, setting in seen if name == "record_wrong"} == {"on"}
+    assert LoyaltyTransaction.query.count() == 1
+    by_name = {}
+    for name, setting, txid in seen[:seen_alone]:
+        by_name.setdefault(name, set()).add((setting, txid))
+    assert {setting for setting, _ in by_name["reserve"]} == {"off"}
+    # The stamp's right PIN: given back in the ledger row's own (durable) transaction.
+    assert {setting for setting, _ in by_name["record_right"]} == {"on"}
+    assert {txid % 2**32 for _, txid in by_name["record_right"]} == {stamped_in}
+    assert {setting for setting, _ in by_name["record_wrong"]} == {"on"}
+    alone = {(name, setting) for name, setting, _ in seen[seen_alone:]}
+    assert alone == {("reserve", "off"), ("record_right", "off")}
+
+
+@pytest.mark.parametrize("outcome", ["stamped", "cooldown", "retried"])
+def test_a_right_pin_gives_its_places_back_however_the_change_ends(shop, db, outcome):
+    """A right PIN's places on its counters are given back by the change's own commit, or on
+    their own when the change writes nothing (a rule refuses it, a retry replays the first
+    result): nothing stays reserved, whatever happens after the PIN."""
+    from loyalty_portal.errors import StampCooldown
+    from loyalty_portal.models import LoyaltyProgram, PinThrottle
+
+    vendor, card = shop
+    staff = make_pin(vendor, "Ana", "4827")
+    actor = Actor(staff_pin_id=staff.id, pin="4827", terminal="user:1")
+    if outcome == "cooldown":
+        db.session.query(LoyaltyProgram).update({"cooldown_minutes": 15})
+    db.session.commit()
+    stamp_service.add_stamp(vendor.id, card.id, actor=actor, idempotency_key="k1")
+    if outcome == "cooldown":
+        with pytest.raises(StampCooldown):
+            stamp_service.add_stamp(vendor.id, card.id, actor=actor)
+    elif outcome == "retried":
+        replayed = stamp_service.add_stamp(vendor.id, card.id, actor=actor, idempotency_key="k1")
+        assert replayed.replayed
+    counters = db.session.query(PinThrottle).all()
+    assert len(counters) == 2
+    assert [(c.in_flight, c.failures) for c in counters] == [(0, 0), (0, 0)]
