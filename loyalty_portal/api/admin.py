@@ -1,9 +1,8 @@
 """/api/v1/admin/loyalty: the platform admin's view across vendors (signed-in admins only)."""
 
-from flask_smorest import Blueprint
-
 from ..services import outbox, platform_service, statistics_service
 from .auth import Access, requires
+from .blueprint import Blueprint
 from .schemas import admin as s
 from .schemas import common
 

@@ -5,11 +5,11 @@ the devices' log. Statuses are Apple's: 201 new registration, 200 known one, 204
 """
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from ..extensions import limiter
 from ..services import apple_wallet_service
 from ..services.apple_wallet_service import PassFile
+from .blueprint import Blueprint
 from .schemas import apple as s
 from .schemas.common import error_responses
 

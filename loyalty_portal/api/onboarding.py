@@ -7,10 +7,10 @@
 """
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from ..services import account_service, card_link_service, program_service, vendor_service
 from .auth import Access, principal, requires
+from .blueprint import Blueprint
 from .schemas import common
 from .schemas import onboarding as s
 from .schemas import vendor as vendor_schemas

@@ -2,10 +2,10 @@
 enrolment, and their card by its secret token. (The Apple pass web service shares this prefix.)"""
 
 from flask import redirect, request
-from flask_smorest import Blueprint
 
 from ..services import apple_wallet_service, card_service, program_service, wallet_service
 from .apple_web_service import pkpass_response
+from .blueprint import Blueprint
 from .schemas import common
 from .schemas import public as s
 

@@ -6,12 +6,12 @@ CSRF token its unsafe requests need.
 
 from flask import request
 from flask_login import current_user, login_user, logout_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from ..errors import InvalidCredentials
 from ..services import vendor_service
 from .auth import Access, requires
+from .blueprint import Blueprint
 from .schemas import common
 from .schemas import session as s
 

@@ -5,7 +5,6 @@ is not found (404), exactly like an id that does not exist.
 """
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from ..services import (
     api_key_service,
@@ -20,6 +19,7 @@ from ..services import (
     transaction_service,
 )
 from .auth import Access, actor, principal, requires
+from .blueprint import Blueprint
 from .schemas import common
 from .schemas import vendor as s
 

@@ -56,7 +56,7 @@ class LoyaltyCard(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The app clock at the last change: for people. "What changed since" uses change_tag.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped in the same statement as every change to what the card's pass shows (balances,
     # blocking, the program's look and texts, erasure); see services/change_tags.py for why a
     # reader may trust it in commit order.
