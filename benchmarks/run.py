@@ -46,6 +46,7 @@ import multiprocessing
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -110,7 +111,9 @@ SERVERS = {
         "--port", str(PORT), "--no-access-log", "--log-level", "warning", "wsgi:app",
     ],
 }  # fmt: skip
-PIN_SERVER = "gunicorn sync"  # the one in Procfile and README
+PIN_SERVER = "gunicorn sync"
+# Where the CPU per stamp is measured, beside pgbench's per transaction (the Procfile's server).
+CPU_SERVER, CPU_CLIENTS = "gunicorn gthread", 8
 
 
 @dataclass
@@ -291,6 +294,56 @@ def count_ledger_mismatches(url: str) -> int:
     return mismatches
 
 
+# ------------------------------------------------------------------------- CPU per operation
+
+_TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _own_and_reaped_ticks(pid: int) -> int:
+    """utime + stime of the process and of its children it has waited for (/proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0
+    return sum(int(value) for value in fields[11:15])
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(child) for child in found.split()]
+
+
+def tree_cpu_ms(pid: int) -> float:
+    """CPU the process and its children used so far, ended children included (PostgreSQL's
+    postmaster waits for the backends of closed connections; gunicorn's arbiter for workers)."""
+    return _TICK_MS * (
+        _own_and_reaped_ticks(pid) + sum(_own_and_reaped_ticks(c) for c in _children(pid))
+    )
+
+
+def postmaster_pid(cluster) -> int:
+    return int(Path(cluster.data_dir, "postmaster.pid").read_text().split()[0])
+
+
+def children_cpu_ms() -> float:
+    """CPU of this process's ended children (the load generator run by subprocess.run)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def cpu_per_operation(run, operations, *, cluster, server: "Server | None" = None) -> tuple:
+    """`run()`'s result and the CPU per operation (ms) of each party: PostgreSQL, the app
+    server's processes (when given) and the load generator. `operations(result)` is how many
+    operations the run completed."""
+    postgres = postmaster_pid(cluster)
+    before = (tree_cpu_ms(postgres), server.cpu_ms() if server else 0.0, children_cpu_ms())
+    result = run()
+    after = (tree_cpu_ms(postgres), server.cpu_ms() if server else 0.0, children_cpu_ms())
+    count = max(1, operations(result))
+    used = [(end - start) / count for start, end in zip(before, after, strict=True)]
+    return result, dict(zip(("postgres", "app", "load"), used, strict=True))
+
+
 # --------------------------------------------------------------------------------- pgbench
 
 
@@ -304,6 +357,19 @@ def run_pgbench(cluster, clients: int, cards: int) -> float:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def run_pgbench_counted(cluster, clients: int, cards: int) -> dict:
+    """run_pgbench with the CPU per transaction of PostgreSQL and of pgbench itself."""
+    count = {}
+
+    def run():
+        tps = run_pgbench(cluster, clients, cards)
+        count["transactions"] = tps * SECONDS
+        return tps
+
+    tps, cpu = cpu_per_operation(run, lambda _: count["transactions"], cluster=cluster)
+    return {"tps": tps, "cpu": cpu}
 
 
 # --------------------------------------------------------------------------------- service layer
@@ -404,6 +470,9 @@ class Server:
                 time.sleep(0.3)
         time.sleep(0.5)
 
+    def cpu_ms(self) -> float:
+        return tree_cpu_ms(self.process.pid)
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait()
@@ -430,6 +499,7 @@ def run_wrk(program: dict, clients: int, suffix: str, body: str) -> dict:
     ).stdout  # fmt: skip
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         # The latency distribution's own lines ("    50%   1.23ms"), not a stdev column's "87.50%".
         "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
@@ -563,7 +633,12 @@ def measure_hot_path(cluster, url: str, setup: dict) -> dict:
         print(f"round {round_number} of {ROUNDS}", flush=True)
         reset(url, setup)
         for clients in CLIENT_COUNTS:
-            note(f"pgbench/{clients}", run_pgbench(cluster, clients, FAST_CARDS))
+            if clients == CPU_CLIENTS:
+                counted = run_pgbench_counted(cluster, clients, FAST_CARDS)
+                note(f"pgbench/{clients}", counted["tps"])
+                note("cpu/pgbench", counted["cpu"])
+            else:
+                note(f"pgbench/{clients}", run_pgbench(cluster, clients, FAST_CARDS))
         reset(url, setup)
         note("service/8", run_service(url, fast))
         for server_name in SERVERS:
@@ -571,7 +646,17 @@ def measure_hot_path(cluster, url: str, setup: dict) -> dict:
             try:
                 for clients in CLIENT_COUNTS:
                     reset(url, setup)
-                    note(f"http/{server_name}/{clients}", run_wrk(fast, clients, "/stamps", "{}"))
+                    if (server_name, clients) == (CPU_SERVER, CPU_CLIENTS):
+                        http, cpu = cpu_per_operation(
+                            lambda clients=clients: run_wrk(fast, clients, "/stamps", "{}"),
+                            lambda result: result["requests"],
+                            cluster=cluster,
+                            server=server,
+                        )
+                        note("cpu/http", cpu)
+                    else:
+                        http = run_wrk(fast, clients, "/stamps", "{}")
+                    note(f"http/{server_name}/{clients}", http)
                 if server_name == PIN_SERVER:
                     last = round_number == ROUNDS
                     if last:  # the last stamp run of the run: its ledger is checked
@@ -628,6 +713,7 @@ def hot_path_rows(runs: dict) -> list[dict]:
                     ratio >= RATIO_TARGET,
                 )
             )
+    rows += cpu_rows(runs)
     bcrypt_ms = statistics.median(runs["bcrypt"])
     one, many = runs["pin/pin1/1"], runs["pin/pin50/1"]
     overhead = _median(one, "p50_ms") - bcrypt_ms
@@ -698,6 +784,38 @@ def hot_path_rows(runs: dict) -> list[dict]:
         )
     )
     return rows
+
+
+def cpu_rows(runs: dict) -> list[dict]:
+    """Where a stamp's CPU goes, beside a pgbench transaction's: on a machine whose cores run
+    load generator, app and database at once, throughput follows the sum."""
+
+    def parts(key):
+        return {party: statistics.median(r[party] for r in runs[key]) for party in runs[key][0]}
+
+    http, bare = parts("cpu/http"), parts("cpu/pgbench")
+    route_ms, bare_ms = sum(http.values()), sum(bare.values())
+    return [
+        row(
+            f"CPU per stamp through HTTP, {CPU_SERVER}, {CPU_CLIENTS} clients: app"
+            f" {http['app']:.2f} ms + PostgreSQL {http['postgres']:.2f} ms + wrk"
+            f" {http['load']:.2f} ms",
+            round(route_ms, 2),
+            "ms",
+        ),
+        row(
+            f"CPU per pgbench transaction, {CPU_CLIENTS} clients: PostgreSQL"
+            f" {bare['postgres']:.2f} ms + pgbench {bare['load']:.2f} ms",
+            round(bare_ms, 2),
+            "ms",
+        ),
+        row(
+            "ratio to pgbench that CPU alone allows when both use every core (pgbench's CPU per"
+            " transaction over the route's per stamp)",
+            round(bare_ms / route_ms, 2),
+            "ratio",
+        ),
+    ]
 
 
 def apple_wallet_rows(results: dict) -> list[dict]:
