@@ -297,6 +297,7 @@ def count_ledger_mismatches(url: str) -> int:
 # ------------------------------------------------------------------------- CPU per operation
 
 _TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+CPU_SETTLE_SECONDS = 1.0
 
 
 def _own_and_reaped_ticks(pid: int) -> int:
@@ -336,8 +337,12 @@ def cpu_per_operation(run, operations, *, cluster, server: "Server | None" = Non
     server's processes (when given) and the load generator. `operations(result)` is how many
     operations the run completed."""
     postgres = postmaster_pid(cluster)
+    # A backend's CPU reaches its postmaster's count when the postmaster reaps it, a moment after
+    # its connection closed: let the reset's backend land before, and the load's before after.
+    time.sleep(CPU_SETTLE_SECONDS)
     before = (tree_cpu_ms(postgres), server.cpu_ms() if server else 0.0, children_cpu_ms())
     result = run()
+    time.sleep(CPU_SETTLE_SECONDS)
     after = (tree_cpu_ms(postgres), server.cpu_ms() if server else 0.0, children_cpu_ms())
     count = max(1, operations(result))
     used = [(end - start) / count for start, end in zip(before, after, strict=True)]
