@@ -86,21 +86,23 @@ def each(*steps: tuple[HotStatement, dict]) -> list:
     On PostgreSQL, statements of a transaction already open travel in one round trip (psycopg's
     pipeline mode): each still runs as its own statement, with its own snapshot, in order. If
     one fails, the ones after it do not run and the error is raised here (the transaction is
-    then aborted: roll back). A transaction's opening statement runs on its own: psycopg sends
-    the BEGIN in a round trip of its own in any case (it syncs the pipeline after it), and a
-    pipeline around it only added work (measured: docs/performance.md). The COMMIT is not
+    then aborted: roll back). A transaction's opening statement runs on its own (the rest then
+    travel together): psycopg sends the BEGIN in a round trip of its own in any case (it syncs
+    the pipeline after it), and a pipeline around it only added work (measured:
+    docs/performance.md). The COMMIT is not
     pipelined: it goes through the session, whose connection goes back to the pool on commit
     (and whose commit events the tests use to stop a transaction between its write and its
     commit)."""
+    if not steps:
+        return []
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         return [execute(statement, params) for statement, params in steps]
     driver = connection.connection.driver_connection
     if len(steps) == 1 or driver.info.transaction_status == IDLE:
-        return [
-            driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
-            for statement, params in steps
-        ]
+        statement, params = steps[0]
+        opening = driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
+        return [opening, *each(*steps[1:])] if len(steps) > 1 else [opening]
     with driver.pipeline():
         return [
             driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)

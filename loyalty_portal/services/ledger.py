@@ -270,17 +270,25 @@ def _pin_record_from(row: HotRow) -> pin_service.PinRecord | None:
 
 
 def _lock_card(
-    rules: ProgramRules, card_id: int, day_start: datetime, idempotency_key: str | None
-) -> tuple[LockedCard, int | None]:
-    """The card under its row lock, with today's stamps and points and an earlier use of the key."""
+    rules: ProgramRules,
+    card_id: int,
+    day_start: datetime,
+    idempotency_key: str | None,
+    right_pin: pin_service.RightPin | None = None,
+) -> tuple[LockedCard, int | None, list]:
+    """The card under its row lock, with today's stamps and points, an earlier use of the key,
+    and a right PIN's counters locked after the card (their rows; empty without a PIN)."""
     params = _card_params(rules, card_id, day_start, idempotency_key)
+    steps = [(hot_path_sql.LOCK_CARD, params), (hot_path_sql.CARD_CONTEXT, params)]
+    if right_pin is not None:
+        steps.append(right_pin.lock_step())
     # One round trip; the context is still read by a statement of its own, after the lock.
-    row, context = hot_path_sql.first_of_each(
-        (hot_path_sql.LOCK_CARD, params), (hot_path_sql.CARD_CONTEXT, params)
-    )
+    results = hot_path_sql.each(*steps)
+    row, context = results[0].fetchone(), results[1].fetchone()
     if row is None:
         raise LoyaltyCardNotFound(card_id)
-    return _locked_card(row, context), context.replay_transaction_id
+    counters = results[2].fetchall() if right_pin is not None else []
+    return _locked_card(row, context), context.replay_transaction_id, counters
 
 
 def _write_and_commit(
@@ -291,11 +299,12 @@ def _write_and_commit(
     staff_pin_id: int | None,
     idempotency_key: str | None,
     now: datetime,
+    with_writes: list = (),
 ) -> int:
     """Insert the ledger row, move the card's balances and totals, give the card a new change tag,
     announce the change in the outbox (folded into the card's pending announcement) and count it
     in its day's statistics, all in the caller's transaction, and commit it; return the new row's
-    id."""
+    id. `with_writes`: statements to run first, in the same round trip on PostgreSQL."""
     totals = dict.fromkeys(hot_path_sql.CARD_TOTALS, 0) | change.totals
     # The day's statistics count the row by the rule of lifetime_totals.ledger_sum: what happened
     # at the counter (a void takes back the card's totals, not the day's).
@@ -330,9 +339,11 @@ def _write_and_commit(
     }
     if db.session.get_bind().dialect.name == "postgresql":
         # One round trip: data-modifying CTEs run in the same statement and snapshot.
-        transaction_id = hot_path_sql.first(hot_path_sql.WRITE_CHANGE, params)[0]
+        written = hot_path_sql.each(*with_writes, (hot_path_sql.WRITE_CHANGE, params))
+        transaction_id = written[-1].fetchone()[0]
         db.session.commit()
         return transaction_id
+    hot_path_sql.each(*with_writes)
     transaction_id = hot_path_sql.first(hot_path_sql.INSERT_LEDGER_ROW, params)[0]
     if staff_pin_id is not None:
         hot_path_sql.execute(hot_path_sql.TOUCH_PIN, params)
@@ -440,16 +451,17 @@ def apply_change(
         # Operations that do not count today's stamps or points sum an empty range (the index
         # makes it free).
         day_start = local_day_bounds(now, rules.timezone)[0] if counts_today else now
-        card, earlier = _lock_card(rules, card_id, day_start, idempotency_key)
+        card, earlier, pin_counters = _lock_card(
+            rules, card_id, day_start, idempotency_key, right_pin
+        )
         if earlier is not None:  # the same retry won the lock first
             return _replay(earlier, expected, idempotency_key, rules.stamps_target)
         if requires_active and not card.is_active:
             raise LoyaltyCardInactive(card.id)
         change = decide(rules, card, now)
-        if right_pin is not None:
-            right_pin.give_back()  # counters after the card: every path locks in this order
+        give_back = right_pin.give_back_steps(pin_counters) if right_pin is not None else []
         transaction_id = _write_and_commit(
-            rules, card, change, actor, staff_pin_id, idempotency_key, now
+            rules, card, change, actor, staff_pin_id, idempotency_key, now, give_back
         )
         right_pin = None
         return BalanceChange(

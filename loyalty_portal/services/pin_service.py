@@ -300,19 +300,35 @@ def _counter(row) -> pin_policy.Counter:
     return pin_policy.Counter(**values)
 
 
+def _counter_writes(
+    attempt: _Attempt, pin_counter: pin_policy.Counter, terminal_counter: pin_policy.Counter
+) -> list:
+    """The statements that store both counters' new state."""
+    return [
+        (
+            hot_path_sql.WRITE_PIN_COUNTER,
+            {"key": key, **{name: getattr(counter, name) for name in _COUNTER_FIELDS}},
+        )
+        for key, counter in zip(attempt.keys, (pin_counter, terminal_counter), strict=True)
+    ]
+
+
 def _write_counters(
     attempt: _Attempt, pin_counter: pin_policy.Counter, terminal_counter: pin_policy.Counter
 ) -> None:
     """Both counters' new state, in one round trip on PostgreSQL."""
-    hot_path_sql.each(
-        *(
-            (
-                hot_path_sql.WRITE_PIN_COUNTER,
-                {"key": key, **{name: getattr(counter, name) for name in _COUNTER_FIELDS}},
-            )
-            for key, counter in zip(attempt.keys, (pin_counter, terminal_counter), strict=True)
-        )
-    )
+    hot_path_sql.each(*_counter_writes(attempt, pin_counter, terminal_counter))
+
+
+def _counter_params(attempt: _Attempt) -> dict:
+    pin_key, terminal_key = attempt.keys
+    return {
+        "pin_key": pin_key,
+        "terminal_key": terminal_key,
+        "vendor_id": attempt.record.vendor_id,
+        "terminal": attempt.terminal,
+        "staff_pin_id": attempt.record.id,
+    }
 
 
 def _locked_counters(
@@ -328,13 +344,7 @@ def _locked_counters(
     bookkeeping (reservations and right PINs, never a lock), and a PIN check then costs its
     bcrypt and a few statements, not two more disk flushes (docs/performance.md)."""
     pin_key, terminal_key = attempt.keys
-    params = {
-        "pin_key": pin_key,
-        "terminal_key": terminal_key,
-        "vendor_id": attempt.record.vendor_id,
-        "terminal": attempt.terminal,
-        "staff_pin_id": attempt.record.id,
-    }
+    params = _counter_params(attempt)
     lock = hot_path_sql.LOCK_PIN_COUNTERS
     if not durable and db.session.get_bind().dialect.name == "postgresql":
         lock = hot_path_sql.LOCK_PIN_COUNTERS_NO_FLUSH_WAIT
@@ -400,35 +410,54 @@ def _reserve(attempt: _Attempt, now: datetime) -> None:
         time.sleep(0.02)
 
 
-def _record_right(attempt: _Attempt, now: datetime, *, durable: bool) -> None:
+def _right_counters(
+    attempt: _Attempt, now: datetime, pin_counter: pin_policy.Counter,
+    terminal_counter: pin_policy.Counter,
+) -> list:
     """A right PIN gives its places back; it clears this PIN's count at this terminal and its
-    count of wrong PINs in a row everywhere (never the terminal's count). In the caller's
-    transaction, not committed."""
-    pin_counter, terminal_counter = _locked_counters(attempt, durable=durable)
-    _write_counters(
-        attempt,
-        pin_policy.record_right(pin_counter, now, clears_failures=True),
-        pin_policy.record_right(terminal_counter, now, clears_failures=False),
-    )
+    count of wrong PINs in a row everywhere (never the terminal's count): the counters' writes,
+    and the PIN's own count cleared at once if it had one."""
     if attempt.record.failed_attempts:
         db.session.execute(
             update(StaffPin).where(StaffPin.id == attempt.record.id).values(failed_attempts=0)
         )
+    return _counter_writes(
+        attempt,
+        pin_policy.record_right(pin_counter, now, clears_failures=True),
+        pin_policy.record_right(terminal_counter, now, clears_failures=False),
+    )
+
+
+def _record_right(attempt: _Attempt, now: datetime, *, durable: bool) -> None:
+    """_right_counters on counters it locks, in the caller's transaction, not committed."""
+    counters = _locked_counters(attempt, durable=durable)
+    hot_path_sql.each(*_right_counters(attempt, now, *counters))
 
 
 @dataclass(frozen=True)
 class RightPin:
     """A right PIN (check_pin_for_change) whose places on the counters are still taken: the
-    balance change gives them back in its own transaction (`give_back`, committed with the ledger
-    row: no transaction of its own), or, when that transaction fails or ends without writing,
-    in one of their own (`give_back_alone`)."""
+    balance change gives them back in its own transaction, committed with the ledger row (no
+    transaction of its own: `lock_step` rides with the card's lock, `give_back_steps` with the
+    ledger write), or, when that transaction fails or ends without writing, in one of their own
+    (`give_back_alone`)."""
 
     staff_pin_id: int
     attempt: _Attempt
     checked_at: datetime
 
-    def give_back(self) -> None:
-        _record_right(self.attempt, self.checked_at, durable=True)
+    def lock_step(self) -> tuple:
+        """The statement that locks both counters (run after the card's lock)."""
+        return hot_path_sql.LOCK_PIN_COUNTERS, _counter_params(self.attempt)
+
+    def give_back_steps(self, locked_rows) -> list:
+        """The give-back's writes for the counters `lock_step` returned. Counters deleted since
+        the reservation (their lockouts lifted) are created and locked again here."""
+        by_key = {row.key: _counter(row) for row in locked_rows}
+        pin_key, terminal_key = self.attempt.keys
+        if pin_key not in by_key or terminal_key not in by_key:
+            by_key = dict(zip(self.attempt.keys, _locked_counters(self.attempt), strict=True))
+        return _right_counters(self.attempt, self.checked_at, by_key[pin_key], by_key[terminal_key])
 
     def give_back_alone(self) -> None:
         _in_one_transaction(lambda: _record_right(self.attempt, self.checked_at, durable=False))

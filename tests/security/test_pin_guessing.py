@@ -355,3 +355,27 @@ def test_a_right_pin_gives_its_places_back_however_the_change_ends(shop, db, out
     counters = db.session.query(PinThrottle).all()
     assert len(counters) == 2
     assert [(c.in_flight, c.failures) for c in counters] == [(0, 0), (0, 0)]
+
+
+def test_a_lockout_lifted_during_the_check_does_not_lose_the_stamp(shop, db, monkeypatch):
+    """The owner lifts a lockout (deleting its counters) while a right PIN is being checked: the
+    change recreates the counters it gives the places back to, and the stamp goes through."""
+    from loyalty_portal.models import PinThrottle
+
+    vendor, card = shop
+    staff = make_pin(vendor, "Ana", "4827")
+    db.session.commit()
+    real = pin_service.pin_matches
+
+    def lifted_meanwhile(pin, pin_hash):
+        db.session.query(PinThrottle).delete()
+        db.session.commit()
+        return real(pin, pin_hash)
+
+    monkeypatch.setattr(pin_service, "pin_matches", lifted_meanwhile)
+    assert attempt(shop, staff, "4827") == "ok"
+    counters = db.session.query(PinThrottle).all()
+    assert sorted((c.staff_pin_id is None, c.in_flight, c.failures) for c in counters) == [
+        (False, 0, 0),
+        (True, 0, 0),
+    ]
