@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import JSON, Boolean, Date, Integer, bindparam, text
 from sqlalchemy.sql.elements import TextClause
@@ -32,7 +31,6 @@ CARD_TOTALS = (
     "total_rewards_redeemed",
 )
 
-IDLE = TransactionStatus.IDLE
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -83,26 +81,24 @@ def each(*steps: tuple[HotStatement, dict]) -> list:
     """Run the statements one after the other in the session's transaction and return each
     one's result (rows with attribute access; fetch only from statements that return rows).
 
-    On PostgreSQL, statements of a transaction already open travel in one round trip (psycopg's
-    pipeline mode): each still runs as its own statement, with its own snapshot, in order. If
-    one fails, the ones after it do not run and the error is raised here (the transaction is
-    then aborted: roll back). A transaction's opening statement runs on its own (the rest then
-    travel together): psycopg sends the BEGIN in a round trip of its own in any case (it syncs
-    the pipeline after it), and a pipeline around it only added work (measured:
-    docs/performance.md). The COMMIT is not
-    pipelined: it goes through the session, whose connection goes back to the pool on commit
-    (and whose commit events the tests use to stop a transaction between its write and its
-    commit)."""
+    On PostgreSQL, the statements travel in one round trip (psycopg's pipeline mode): each
+    still runs as its own statement, with its own snapshot, in order. If one fails, the ones
+    after it do not run and the error is raised here (the transaction is then aborted: roll
+    back). When they open the transaction, psycopg first sends its BEGIN in a round trip of its
+    own (it syncs the pipeline after it): two round trips, where running the first statement
+    alone and pipelining the rest takes three (measured: docs/performance.md). A single
+    statement runs without a pipeline. The COMMIT is not pipelined: it goes through the
+    session, whose connection goes back to the pool on commit (and whose commit events the
+    tests use to stop a transaction between its write and its commit)."""
     if not steps:
         return []
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         return [execute(statement, params) for statement, params in steps]
     driver = connection.connection.driver_connection
-    if len(steps) == 1 or driver.info.transaction_status == IDLE:
+    if len(steps) == 1:
         statement, params = steps[0]
-        opening = driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
-        return [opening, *each(*steps[1:])] if len(steps) > 1 else [opening]
+        return [driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)]
     with driver.pipeline():
         return [
             driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
