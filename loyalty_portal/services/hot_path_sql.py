@@ -72,11 +72,6 @@ def first(statement: HotStatement, params: dict) -> HotRow | None:
 
 
 
-def first_of_each(*steps: tuple[HotStatement, dict]) -> list[HotRow | None]:
-    """Run the statements one after the other and return each one's first row (see each)."""
-    return [result.fetchone() for result in each(*steps)]
-
-
 def each(*steps: tuple[HotStatement, dict]) -> list:
     """Run the statements one after the other in the session's transaction and return each
     one's result (rows with attribute access; fetch only from statements that return rows).

@@ -8,9 +8,10 @@ read of program + PIN + earlier retry + the caller's cached API key still unrevo
 row lock with, in a statement of its own but the same round trip (pipeline mode), today's stamps
 and a concurrent retry; one statement that inserts the ledger row, updates the card (with its
 change tag) and the PIN's last use, announces the change in the outbox and counts it in the
-day's statistics; the COMMIT. A PIN adds one bcrypt check with no transaction open, its
-reservation (committed with the program's read) and the give-back of a right PIN (in the
-change's own transaction).
+day's statistics; the COMMIT. A PIN adds one bcrypt check with no transaction open and three
+round trips (tests/core/test_round_trips.py): its two counters are locked in the program read's
+round trip, its reservation written, then committed with that read; after bcrypt the change's
+BEGIN; a right PIN's give-back rides in the card lock's and the write's round trips.
 """
 
 from collections.abc import Callable
@@ -151,14 +152,26 @@ def _check_idempotency_key(key: str | None) -> None:
         raise ValidationError(field="idempotency_key", max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
 
 
-def _read_program(vendor_id: int, actor: Actor, idempotency_key: str | None) -> HotRow:
+def _read_program(
+    vendor_id: int, actor: Actor, idempotency_key: str | None, *, lock_pin_counters: bool
+) -> tuple[HotRow, list | None]:
+    """The program's row (with the PIN, an earlier use of the key and the cached API key), and
+    with `lock_pin_counters` the actor's PIN counters at their terminal, locked in the same
+    round trip (pin_service.counters_lock_step)."""
     params = {
         "vendor_id": vendor_id,
         "staff_pin_id": actor.staff_pin_id,
         "idempotency_key": idempotency_key,
         "api_key_id": actor.unconfirmed_api_key_id,
     }
-    (row,) = hot_path_sql.first_of_each((hot_path_sql.READ_PROGRAM, params))
+    steps = [(hot_path_sql.READ_PROGRAM, params)]
+    if lock_pin_counters:
+        steps.append(
+            pin_service.counters_lock_step(vendor_id, actor.staff_pin_id, actor.terminal)
+        )
+    results = hot_path_sql.each(*steps)
+    row = results[0].fetchone()
+    pin_counters = results[1].fetchall() if lock_pin_counters else None
     if row is None:
         raise LoyaltyProgramNotFound(vendor_id)
     if actor.unconfirmed_api_key_id is not None:
@@ -167,7 +180,7 @@ def _read_program(vendor_id: int, actor: Actor, idempotency_key: str | None) -> 
             raise InvalidApiKey()
         if row.suspended_at is not None:
             raise VendorSuspended(vendor_id)
-    return row
+    return row, pin_counters
 
 
 def _rules_from(row: HotRow) -> ProgramRules:
@@ -422,7 +435,10 @@ def apply_change(
     # commit, or on their own if the change ends any other way (a rule, a retry, an error).
     right_pin = None
     try:
-        row = _read_program(vendor_id, actor, idempotency_key)
+        brings_pin = bool(actor.pin) and actor.staff_pin_id is not None
+        row, pin_counters = _read_program(
+            vendor_id, actor, idempotency_key, lock_pin_counters=requires_staff_pin and brings_pin
+        )
         rules = _rules_from(row)
         if row.replay_transaction_id is not None:
             return _replay(
@@ -442,10 +458,16 @@ def apply_change(
                 rules.pin_policy,
                 terminal=actor.terminal,
                 client_address=actor.client_ip,
+                locked_counters=pin_counters,
             )
             staff_pin_id = right_pin.staff_pin_id
-        elif staff_pin_id is not None and row.pin_id is None:
-            staff_pin_id = None  # an unknown PIN id is not recorded when no PIN is required
+        else:
+            if pin_counters is not None:
+                # A PIN the program does not ask for: the read's transaction, which locked its
+                # counters and would commit without waiting for the disk, ends here.
+                db.session.commit()
+            if staff_pin_id is not None and row.pin_id is None:
+                staff_pin_id = None  # an unknown PIN id is not recorded when no PIN is required
 
         now = utcnow()
         # Operations that do not count today's stamps or points sum an empty range (the index

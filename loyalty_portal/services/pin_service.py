@@ -331,6 +331,31 @@ def _counter_params(attempt: _Attempt) -> dict:
     }
 
 
+def _lock_statement(durable: bool):
+    if not durable and db.session.get_bind().dialect.name == "postgresql":
+        return hot_path_sql.LOCK_PIN_COUNTERS_NO_FLUSH_WAIT
+    return hot_path_sql.LOCK_PIN_COUNTERS
+
+
+def counters_lock_step(vendor_id: int, staff_pin_id: int, terminal: str | None) -> tuple:
+    """The statement that locks a PIN's two counters at a terminal for its reservation (no
+    flush wait for the transaction's commit, see _locked_counters), for a caller that runs it
+    beside its own first statement: a balance change does, with the program's read, when the
+    request brings a PIN, and hands the rows to check_pin_for_change. A caller that then checks
+    no PIN must end that transaction before it writes anything that must be durable."""
+    pin_key, terminal_key = throttle_keys(vendor_id, terminal or UNNAMED_TERMINAL, staff_pin_id)
+    return _lock_statement(durable=False), {"pin_key": pin_key, "terminal_key": terminal_key}
+
+
+def _counters_in(attempt: _Attempt, rows) -> tuple[pin_policy.Counter, pin_policy.Counter] | None:
+    """The attempt's two counters among locked rows, or None if either is missing."""
+    by_key = {row.key: _counter(row) for row in rows}
+    pin_key, terminal_key = attempt.keys
+    if pin_key not in by_key or terminal_key not in by_key:
+        return None
+    return by_key[pin_key], by_key[terminal_key]
+
+
 def _locked_counters(
     attempt: _Attempt, *, durable: bool = True
 ) -> tuple[pin_policy.Counter, pin_policy.Counter]:
@@ -343,17 +368,13 @@ def _locked_counters(
     is what counting needs; a crash can lose only the last fraction of a second of such
     bookkeeping (reservations and right PINs, never a lock), and a PIN check then costs its
     bcrypt and a few statements, not two more disk flushes (docs/performance.md)."""
-    pin_key, terminal_key = attempt.keys
     params = _counter_params(attempt)
-    lock = hot_path_sql.LOCK_PIN_COUNTERS
-    if not durable and db.session.get_bind().dialect.name == "postgresql":
-        lock = hot_path_sql.LOCK_PIN_COUNTERS_NO_FLUSH_WAIT
+    lock = _lock_statement(durable)
     rows = hot_path_sql.execute(lock, params).fetchall()
     if len(rows) < 2:  # the first attempt at this terminal, or with this PIN there
         hot_path_sql.execute(hot_path_sql.CREATE_PIN_COUNTERS, params)
         rows = hot_path_sql.execute(lock, params).fetchall()
-    by_key = {row.key: _counter(row) for row in rows}
-    return by_key[pin_key], by_key[terminal_key]
+    return _counters_in(attempt, rows)
 
 
 # On equal ends, the broader lock is the one to tell.
@@ -376,18 +397,22 @@ def _in_one_transaction(work):
         raise
 
 
-def _reserve(attempt: _Attempt, now: datetime) -> None:
+def _reserve(attempt: _Attempt, now: datetime, locked_rows=None) -> None:
     """Hold the attempt's place on both counters before bcrypt runs, in a short transaction, so
     N concurrent guesses never check more PINs than the counters allow. While the allowance is
     taken by attempts being checked, wait for their outcome (a fraction of a second; a right PIN
     gives its place back). Raises StaffPinLocked (pin_at_terminal or terminal), or RateLimited
-    if the places stay taken for PIN_BUSY_WAIT_SECONDS."""
+    if the places stay taken for PIN_BUSY_WAIT_SECONDS. `locked_rows`: the counters as
+    counters_lock_step locked them in the caller's transaction, used by the first try."""
     decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
     allowances = (attempt.policy.max_failed_attempts, _settings()["PIN_TERMINAL_MAX_FAILURES"])
     deadline = time.monotonic() + _settings()["PIN_BUSY_WAIT_SECONDS"]
 
     def try_once() -> bool:
-        counters = _locked_counters(attempt, durable=False)
+        nonlocal locked_rows
+        counters = _counters_in(attempt, locked_rows) if locked_rows is not None else None
+        locked_rows = None  # a later try locks them again
+        counters = counters or _locked_counters(attempt, durable=False)
         locks = [
             (counter.locked_until, scope)
             for counter, scope in zip(counters, ("pin_at_terminal", "terminal"), strict=True)
@@ -453,11 +478,8 @@ class RightPin:
     def give_back_steps(self, locked_rows) -> list:
         """The give-back's writes for the counters `lock_step` returned. Counters deleted since
         the reservation (their lockouts lifted) are created and locked again here."""
-        by_key = {row.key: _counter(row) for row in locked_rows}
-        pin_key, terminal_key = self.attempt.keys
-        if pin_key not in by_key or terminal_key not in by_key:
-            by_key = dict(zip(self.attempt.keys, _locked_counters(self.attempt), strict=True))
-        return _right_counters(self.attempt, self.checked_at, by_key[pin_key], by_key[terminal_key])
+        counters = _counters_in(self.attempt, locked_rows) or _locked_counters(self.attempt)
+        return _right_counters(self.attempt, self.checked_at, *counters)
 
     def give_back_alone(self) -> None:
         _in_one_transaction(lambda: _record_right(self.attempt, self.checked_at, durable=False))
@@ -588,9 +610,12 @@ def check_pin_for_change(
     *,
     terminal: str | None = None,
     client_address: str | None = None,
+    locked_counters=None,
 ) -> RightPin:
     """check_pin for a balance change: a right PIN keeps its places until the change gives them
-    back in its own transaction (RightPin), which saves the PIN a transaction of its own."""
+    back in its own transaction (RightPin), which saves the PIN a transaction of its own.
+    `locked_counters`: the rows of counters_lock_step, run in the caller's open transaction
+    (which the reservation then commits)."""
     now = now or utcnow()
     if not pin:
         raise StaffPinRequired()
@@ -601,7 +626,8 @@ def check_pin_for_change(
     target = f"staff-pin/{record.id}"
     with rate_limits.attempt(rate_limits.REFUSED_PIN, client_address, target) as limited:
         attempt = _Attempt(record, terminal or UNNAMED_TERMINAL, policy)
-        _reserve(attempt, now)  # a lock refuses it unchecked: the rate limits are given back
+        # A lock refuses it unchecked: the rate limits are given back.
+        _reserve(attempt, now, locked_counters)
         try:
             right = PIN_PATTERN.fullmatch(pin) is not None and pin_matches(pin, record.pin_hash)
         except BaseException:

@@ -121,7 +121,7 @@ def test_a_stamp_takes_five_round_trips(db, counted):
     assert round_trips_of(app, counter, stamp) == 5
 
 
-def test_a_pin_confirmed_stamp_takes_nine_round_trips(db, counted):
+def test_a_pin_confirmed_stamp_takes_eight_round_trips(db, counted):
     app, counter = counted
     vendor = make_vendor()
     program = make_program(vendor, "stamps", require_staff_pin=True)
@@ -133,7 +133,7 @@ def test_a_pin_confirmed_stamp_takes_nine_round_trips(db, counted):
     def stamp(n):
         stamp_service.add_stamp(vendor_id, cards[n], actor=actor)
 
-    # Before bcrypt: BEGIN; program read; the PIN's counters locked; their reservation written;
-    # COMMIT. After: BEGIN; card lock, today's stamps and the counters, together; the give-back
-    # and the write, together; COMMIT.
-    assert round_trips_of(app, counter, stamp) == 9
+    # Before bcrypt: BEGIN; the program read and the PIN's counters locked, together; their
+    # reservation written; COMMIT. After: BEGIN; the card lock, today's stamps and the counters,
+    # together; the give-back and the write, together; COMMIT.
+    assert round_trips_of(app, counter, stamp) == 8

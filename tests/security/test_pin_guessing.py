@@ -270,6 +270,14 @@ def test_the_replay_fails_a_weaker_policy():
     assert replay_fastest_guesser(settings, guesses, 50, capped) < 365
 
 
+def durable_by_default(dbapi_connection, *_):
+    """A "checkout" listener: the tests' server commits asynchronously everywhere; production's
+    does not."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+    dbapi_connection.commit()
+
+
 @pytest.mark.postgres_only
 def test_only_the_locks_wait_for_the_disk(shop, monkeypatch, db):
     """A PIN check's bookkeeping commits without waiting for the WAL flush: its reservation, and
@@ -279,12 +287,6 @@ def test_only_the_locks_wait_for_the_disk(shop, monkeypatch, db):
     from sqlalchemy import event, text
 
     from loyalty_portal.models import LoyaltyTransaction
-
-    def durable_by_default(dbapi_connection, *_):
-        # The tests' server commits asynchronously everywhere; production's does not.
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit = on")
-        dbapi_connection.commit()
 
     seen = []
 
@@ -329,6 +331,37 @@ def test_only_the_locks_wait_for_the_disk(shop, monkeypatch, db):
     assert {setting for setting, _ in by_name["record_wrong"]} == {"on"}
     alone = {(name, setting) for name, setting, _ in seen[seen_alone:]}
     assert alone == {("reserve", "off"), ("record_right", "off")}
+
+
+@pytest.mark.postgres_only
+def test_a_pin_the_program_does_not_ask_for_leaves_the_change_durable(db, monkeypatch):
+    """A request that brings a PIN has its counters locked with the program's read, in a
+    transaction that would commit without waiting for the disk; when the program asks for no
+    PIN, that transaction ends before the change writes its ledger row."""
+    from sqlalchemy import event, text
+
+    from loyalty_portal.services import ledger
+
+    vendor = make_vendor()
+    program = make_program(vendor, "stamps", require_staff_pin=False)
+    card, staff = make_card(program), make_pin(vendor, "Ana", "4827")
+    db.session.commit()
+    seen = []
+    write = ledger._write_and_commit
+
+    def noting_the_setting(*args, **kwargs):
+        seen.append(db.session.scalar(text("SHOW synchronous_commit")))
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(ledger, "_write_and_commit", noting_the_setting)
+    event.listen(db.engine, "checkout", durable_by_default)
+    try:
+        actor = Actor(staff_pin_id=staff.id, pin="4827", terminal="user:1")
+        change = stamp_service.add_stamp(vendor.id, card.id, actor=actor)
+    finally:
+        event.remove(db.engine, "checkout", durable_by_default)
+    assert change.stamp_count == 1
+    assert seen == ["on"]
 
 
 @pytest.mark.parametrize("outcome", ["stamped", "cooldown", "retried"])
