@@ -248,11 +248,33 @@ def prepare(url: str) -> dict:
     return setup
 
 
+STRAGGLERS_QUIET_SECONDS = 0.3
+
+
+def _wait_for_stragglers(conn, limit_seconds: float = 10.0) -> None:
+    """Wait until the ledger stops growing. Requests of a load run still queued in the server's
+    listen backlog when wrk stops are served all the same (a sync worker takes them from the
+    queue when it is free); a card one of them stamps after the reset would be refused its next
+    stamp (cooldown) in the following run."""
+    latest = "SELECT max(id) FROM loyalty_transactions"
+    deadline = time.monotonic() + limit_seconds
+    last = conn.execute(latest).fetchone()[0]
+    while time.monotonic() < deadline:
+        time.sleep(STRAGGLERS_QUIET_SECONDS)
+        current = conn.execute(latest).fetchone()[0]
+        if current == last:
+            return
+        last = current
+
+
 def reset(url: str, setup: dict) -> None:
-    """Back to the start: no ledger, no outbox, every card empty; points cards hold
-    POINTS_PER_CARD points, given by ledger rows so that verify-ledger agrees."""
+    """Back to the start, once the last run's stragglers are served: no ledger, no outbox, every
+    card empty; points cards hold POINTS_PER_CARD points, given by ledger rows so that
+    verify-ledger agrees."""
     import psycopg
 
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        _wait_for_stragglers(conn)
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         # The ledger's triggers refuse TRUNCATE; the benchmark's superuser turns them off here.
         conn.execute("SET LOCAL session_replication_role = replica")
