@@ -410,9 +410,10 @@ def _reserve(attempt: _Attempt, now: datetime, locked_rows=None) -> None:
 
     def try_once() -> bool:
         nonlocal locked_rows
-        counters = _counters_in(attempt, locked_rows) if locked_rows is not None else None
+        counters = _counters_in(attempt, locked_rows or ()) or _locked_counters(
+            attempt, durable=False
+        )
         locked_rows = None  # a later try locks them again
-        counters = counters or _locked_counters(attempt, durable=False)
         locks = [
             (counter.locked_until, scope)
             for counter, scope in zip(counters, ("pin_at_terminal", "terminal"), strict=True)
