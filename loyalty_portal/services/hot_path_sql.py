@@ -72,7 +72,9 @@ def first(statement: HotStatement, params: dict) -> HotRow | None:
 
 
 
-def each(*steps: tuple[HotStatement, dict]) -> list:
+def each(
+    *steps: tuple[HotStatement, dict], commit: bool = False, begin_next: bool = False
+) -> list:
     """Run the statements one after the other in the session's transaction and return each
     one's result (rows with attribute access; fetch only from statements that return rows).
 
@@ -82,23 +84,44 @@ def each(*steps: tuple[HotStatement, dict]) -> list:
     back). When they open the transaction, psycopg first sends its BEGIN in a round trip of its
     own (it syncs the pipeline after it): two round trips, where running the first statement
     alone and pipelining the rest takes three (measured: docs/performance.md). A single
-    statement runs without a pipeline. The COMMIT is not pipelined: it goes through the
-    session, whose connection goes back to the pool on commit (and whose commit events the
-    tests use to stop a transaction between its write and its commit)."""
-    if not steps:
+    statement runs without a pipeline.
+
+    `commit`: commit the transaction after the statements, in their round trip on PostgreSQL
+    (a COMMIT behind the last statement), then end the session's transaction, which has nothing
+    left to send. `begin_next` (PostgreSQL, with `commit`): open the next transaction in that
+    round trip too and leave the session's transaction open: the session goes on in the new
+    database transaction, whose BEGIN then costs no round trip of its own (a PIN's reservation
+    does this before bcrypt; a transaction holds no snapshot and no lock until its first
+    statement). On other databases `commit` goes through the session and `begin_next` changes
+    nothing. Session commit events fire after the database has committed: a test that needs a
+    transaction stopped between its write and its COMMIT stops it inside the database
+    (tests/core/held_writes.py), not in an event."""
+    if not steps and not commit:
         return []
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        return [execute(statement, params) for statement, params in steps]
+        results = [execute(statement, params) for statement, params in steps]
+        if commit:
+            db.session.commit()
+        return results
     driver = connection.connection.driver_connection
-    if len(steps) == 1:
+    if len(steps) == 1 and not commit:
         statement, params = steps[0]
         return [driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)]
     with driver.pipeline():
-        return [
+        results = [
             driver.cursor(row_factory=namedtuple_row).execute(statement.postgres, params)
             for statement, params in steps
         ]
+        if commit:
+            # Not driver.commit(): in a pipeline it syncs at once, a round trip of its own.
+            # Never prepared: psycopg would prepare these on their fifth use.
+            driver.cursor().execute("COMMIT", prepare=False)
+            if begin_next:
+                driver.cursor().execute("BEGIN", prepare=False)
+    if commit and not begin_next:
+        db.session.commit()
+    return results
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -3,15 +3,16 @@ write one ledger row and the card's new balances in the same transaction, and re
 
 The rules themselves (cooldown, limits, costs) live in stamp_service and points_service, which
 decide a `Change` and hand it to `apply_change`. The hot path runs the fixed statements of
-hot_path_sql in five round trips on PostgreSQL: the BEGIN (psycopg sends it on its own); one
+hot_path_sql in four round trips on PostgreSQL: the BEGIN (psycopg sends it on its own); one
 read of program + PIN + earlier retry + the caller's cached API key still unrevoked; the card's
 row lock with, in a statement of its own but the same round trip (pipeline mode), today's stamps
 and a concurrent retry; one statement that inserts the ledger row, updates the card (with its
 change tag) and the PIN's last use, announces the change in the outbox and counts it in the
-day's statistics; the COMMIT. A PIN adds one bcrypt check with no transaction open and three
-round trips (tests/core/test_round_trips.py): its two counters are locked in the program read's
-round trip, its reservation written, then committed with that read; after bcrypt the change's
-BEGIN; a right PIN's give-back rides in the card lock's and the write's round trips.
+day's statistics, with the COMMIT behind it. A PIN adds one bcrypt check with no transaction open
+and one round trip (tests/core/test_round_trips.py): its two counters are locked in the program
+read's round trip; its reservation is written, committed with that read, and the change's
+transaction begun, together, before bcrypt; a right PIN's give-back rides in the card lock's and
+the write's round trips.
 """
 
 from collections.abc import Callable
@@ -351,11 +352,12 @@ def _write_and_commit(
         **{f"day_{column}": counted.get(column, 0) for column in hot_path_sql.CARD_TOTALS},
     }
     if db.session.get_bind().dialect.name == "postgresql":
-        # One round trip: data-modifying CTEs run in the same statement and snapshot.
-        written = hot_path_sql.each(*with_writes, (hot_path_sql.WRITE_CHANGE, params))
-        transaction_id = written[-1].fetchone()[0]
-        db.session.commit()
-        return transaction_id
+        # One round trip with the COMMIT: data-modifying CTEs run in the same statement and
+        # snapshot.
+        written = hot_path_sql.each(
+            *with_writes, (hot_path_sql.WRITE_CHANGE, params), commit=True
+        )
+        return written[-1].fetchone()[0]
     hot_path_sql.each(*with_writes)
     transaction_id = hot_path_sql.first(hot_path_sql.INSERT_LEDGER_ROW, params)[0]
     if staff_pin_id is not None:

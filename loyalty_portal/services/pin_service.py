@@ -403,7 +403,10 @@ def _reserve(attempt: _Attempt, now: datetime, locked_rows=None) -> None:
     taken by attempts being checked, wait for their outcome (a fraction of a second; a right PIN
     gives its place back). Raises StaffPinLocked (pin_at_terminal or terminal), or RateLimited
     if the places stay taken for PIN_BUSY_WAIT_SECONDS. `locked_rows`: the counters as
-    counters_lock_step locked them in the caller's transaction, used by the first try."""
+    counters_lock_step locked them in the caller's transaction, used by the first try.
+
+    The reservation's COMMIT travels with its writes and the next transaction's BEGIN
+    (hot_path_sql.each, `begin_next`): what follows bcrypt starts with its first statement."""
     decay = _settings()["PIN_FAILURE_DECAY_MINUTES"]
     allowances = (attempt.policy.max_failed_attempts, _settings()["PIN_TERMINAL_MAX_FAILURES"])
     deadline = time.monotonic() + _settings()["PIN_BUSY_WAIT_SECONDS"]
@@ -426,11 +429,18 @@ def _reserve(attempt: _Attempt, now: datetime, locked_rows=None) -> None:
             for counter, allowance in zip(counters, allowances, strict=True)
         ]
         if pin_policy.BUSY in reserved:
+            db.session.rollback()  # nothing written: free the counters' locks
             return False
-        _write_counters(attempt, *reserved)
+        hot_path_sql.each(*_counter_writes(attempt, *reserved), commit=True, begin_next=True)
         return True
 
-    while not _in_one_transaction(try_once):
+    while True:
+        try:
+            if try_once():
+                return
+        except BaseException:
+            db.session.rollback()
+            raise
         if time.monotonic() > deadline:
             raise RateLimited(rate_limits.REFUSED_PIN.name, 1)
         time.sleep(0.02)

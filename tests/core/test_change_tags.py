@@ -4,7 +4,6 @@ out before it, in commit order, whatever order the transactions started in."""
 import threading
 
 import pytest
-from sqlalchemy import event
 
 from loyalty_portal.extensions import db as flask_db
 from loyalty_portal.models import LoyaltyCard
@@ -17,7 +16,8 @@ from loyalty_portal.services import (
     transaction_service,
 )
 from loyalty_portal.services.ledger import Actor
-from tests.factories import make_card
+from tests.core.held_writes import staff_pin_row_held, wait_for_a_write_waiting_on_a_lock
+from tests.factories import make_card, make_pin
 
 OWNER = Actor(client_ip="10.0.0.1")
 
@@ -86,39 +86,35 @@ def test_cards_changed_since_answers_a_device_and_never_goes_backwards(db, vendo
 def test_a_change_committed_after_a_later_started_one_is_still_reported(app, db, stamp_program):
     """T1 changes card A first and commits last; T2 changes card B later and commits first. A
     device that reads between the two commits must still hear about A afterwards. With a plain
-    sequence (or the app clock) A's tag would be below the one the device was given."""
+    sequence (or the app clock) A's tag would be below the one the device was given. T1 is held
+    inside its write (held_writes): it has locked card A, so it has its transaction id."""
     program_service.update_program(
         stamp_program.vendor_id, require_staff_pin=False, cooldown_minutes=0
     )
     card_a, card_b = make_card(stamp_program), make_card(stamp_program)
+    staff = make_pin(stamp_program.vendor, "Ana", "4827")
     vendor_id, a_id, b_id = stamp_program.vendor_id, card_a.id, card_b.id
+    t1_actor = Actor(staff_pin_id=staff.id)  # recorded, not asked for: its row holds T1
     db.session.commit()
-    t1_wrote, t1_may_commit, errors = threading.Event(), threading.Event(), []
+    errors = []
 
     def slow_transaction():
         with app.app_context():
-            session = flask_db.session()
-
-            def hold_commit(_session):
-                t1_wrote.set()
-                t1_may_commit.wait(30)
-
-            event.listen(session, "before_commit", hold_commit)
             try:
-                stamp_service.add_stamp(vendor_id, a_id, actor=OWNER)
+                stamp_service.add_stamp(vendor_id, a_id, actor=t1_actor)
             except Exception as error:  # reported below
                 errors.append(error)
             finally:
                 flask_db.session.remove()
 
-    t1 = threading.Thread(target=slow_transaction)
-    t1.start()
-    assert t1_wrote.wait(30)  # T1 has written card A (tag taken), not committed
-    stamp_service.add_stamp(vendor_id, b_id, actor=OWNER)  # T2 starts later, commits first
+    with staff_pin_row_held(flask_db.engine, staff.id) as holder:
+        t1 = threading.Thread(target=slow_transaction)
+        t1.start()
+        wait_for_a_write_waiting_on_a_lock(flask_db.engine)  # T1 has locked card A, not committed
+        stamp_service.add_stamp(vendor_id, b_id, actor=OWNER)  # T2 starts later, commits first
 
-    device = change_tags.cards_changed_since([a_id, b_id], 0)
-    assert device.card_ids == [b_id]  # A is not committed yet
-    t1_may_commit.set()
+        device = change_tags.cards_changed_since([a_id, b_id], 0)
+        assert device.card_ids == [b_id]  # A is not committed yet
     t1.join(30)
     assert not errors
 

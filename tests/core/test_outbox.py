@@ -4,12 +4,13 @@ waits, delivered once per handler after commit, retried with backoff, dead after
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import event, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from loyalty_portal.errors import OutboxMessageNotFound, OutboxMessageNotRetryable
 from loyalty_portal.models import (
@@ -30,6 +31,7 @@ from loyalty_portal.services import (
 )
 from loyalty_portal.services.ledger import Actor, Change, apply_change
 from loyalty_portal.worker import Worker
+from tests.core.held_writes import staff_pin_row_held, wait_for_a_write_waiting_on_a_lock
 from tests.core.outbox_helpers import (
     RECORDING_KIND,
     FixedRandom,
@@ -38,7 +40,7 @@ from tests.core.outbox_helpers import (
     drain,
     messages,
 )
-from tests.factories import make_card
+from tests.factories import make_card, make_pin
 
 OWNER = Actor(client_ip="10.0.0.1", user_agent="owner browser")
 # Processes of their own start like production, which refuses the development secrets.
@@ -197,15 +199,41 @@ def test_a_failure_after_the_ledger_insert_leaves_neither_row(db, vendor, card):
 
 
 def test_a_failure_at_commit_leaves_neither_row(db, vendor, quick_card):
-    def crash(session):
-        raise RuntimeError("the process dies before COMMIT")
+    """The process dies after the change's write, before its COMMIT. On SQLite the session
+    commits the write (a commit hook crashes it); on PostgreSQL the COMMIT travels with the
+    write, so the change is held inside its write (held_writes) and its connection killed."""
+    if db.engine.dialect.name == "sqlite":
 
-    event.listen(db.session(), "before_commit", crash)
-    try:
-        with pytest.raises(RuntimeError):
-            stamp_service.add_stamp(vendor.id, quick_card.id, actor=OWNER)
-    finally:
-        event.remove(db.session(), "before_commit", crash)
+        def crash(session):
+            raise RuntimeError("the process dies before COMMIT")
+
+        event.listen(db.session(), "before_commit", crash)
+        try:
+            with pytest.raises(RuntimeError):
+                stamp_service.add_stamp(vendor.id, quick_card.id, actor=OWNER)
+        finally:
+            event.remove(db.session(), "before_commit", crash)
+    else:
+        staff = make_pin(vendor, "Ana", "4827")
+        vendor_id, card_id, engine = vendor.id, quick_card.id, db.engine
+        db.session.commit()
+        recorded = Actor(staff_pin_id=staff.id)  # recorded, not asked for: its row holds it
+        with staff_pin_row_held(engine, staff.id) as holder:
+
+            def kill_the_waiting_write():
+                try:
+                    pid = wait_for_a_write_waiting_on_a_lock(engine)
+                    holder.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                except BaseException:
+                    holder.rollback()  # let the stamp go on: the assertion below fails then
+                    raise
+
+            killer = threading.Thread(target=kill_the_waiting_write)
+            killer.start()
+            # psycopg's, or SQLAlchemy's from the rollback on the same lost connection
+            with pytest.raises((psycopg.OperationalError, OperationalError)):
+                stamp_service.add_stamp(vendor_id, card_id, actor=recorded)
+            killer.join(30)
     assert db.session.query(LoyaltyTransaction).count() == 0
     assert messages(kind=outbox.CARD_CHANGED) == []
 
