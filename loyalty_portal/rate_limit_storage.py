@@ -68,13 +68,38 @@ class SqliteFileStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         connection = self._connection()
-        (count,) = connection.execute(
-            _INCREMENT, {"key": key, "amount": amount, "expires_at": now + expiry, "now": now}
-        ).fetchone()
-        self._increments += 1
-        if self._increments % _PURGE_EVERY == 0:
-            connection.execute("DELETE FROM rate_limit_counters WHERE expires_at <= ?", (now,))
+        count = self._increment(connection, key, expiry, amount, now)
+        self._purge_now_and_then(connection, now, 1)
         return count
+
+    def incr_many(self, increments: list[tuple[str, int, int]]) -> list[int]:
+        """`incr` of several counters, (key, expiry, amount) each, in one transaction: one write
+        of the file instead of one per counter (a PIN checked takes two counters' places and a
+        right one gives both back)."""
+        now = time.time()
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            counts = [
+                self._increment(connection, key, expiry, amount, now)
+                for key, expiry, amount in increments
+            ]
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        self._purge_now_and_then(connection, now, len(increments))
+        return counts
+
+    @staticmethod
+    def _increment(connection, key: str, expiry: int, amount: int, now: float) -> int:
+        parameters = {"key": key, "amount": amount, "expires_at": now + expiry, "now": now}
+        return connection.execute(_INCREMENT, parameters).fetchone()[0]
+
+    def _purge_now_and_then(self, connection, now: float, increments: int) -> None:
+        before, self._increments = self._increments, self._increments + increments
+        if before // _PURGE_EVERY != self._increments // _PURGE_EVERY:
+            connection.execute("DELETE FROM rate_limit_counters WHERE expires_at <= ?", (now,))
 
     def get(self, key: str) -> int:
         row = self._connection().execute(

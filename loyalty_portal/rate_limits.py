@@ -98,29 +98,50 @@ class RateLimits:
         """Count one attempt against every limit of the purpose, atomically per counter, and
         return what was taken; if any limit is exceeded, give it all back and raise RateLimited.
         Taking first (rather than testing, then counting) is what keeps concurrent attempts,
-        on any number of workers, within the limit."""
+        on any number of workers, within the limit. A count within its limit is one the fixed
+        window allows, as `limits`' FixedWindowRateLimiter.hit counts it (after the increment,
+        at most the limit's amount)."""
         if not self.enabled:
             return []
-        taken, exceeded = [], None
-        for dimension, identifiers in self._keys(purpose, client_address, target):
-            for item in self.limits[(purpose.name, dimension)]:
-                within = self.limiter.hit(item, *identifiers)
-                taken.append((item, identifiers))
-                if not within and exceeded is None:
-                    exceeded = (item, identifiers)
-        if exceeded is not None:
+        taken = [
+            (item, identifiers)
+            for dimension, identifiers in self._keys(purpose, client_address, target)
+            for item in self.limits[(purpose.name, dimension)]
+        ]
+        counts = self._add(
+            [(item.key_for(*identifiers), item.get_expiry(), 1) for item, identifiers in taken]
+        )
+        exceeded = [
+            (item, identifiers)
+            for (item, identifiers), count in zip(taken, counts, strict=True)
+            if count > item.amount
+        ]
+        if exceeded:
             self.give_back(taken)
-            item, identifiers = exceeded
+            item, identifiers = exceeded[0]
             reset_at = self.limiter.get_window_stats(item, *identifiers).reset_time
             raise RateLimited(purpose.name, int(reset_at - time.time() + 0.999))
         return taken
 
     def give_back(self, taken: list) -> None:
-        for item, identifiers in taken:
-            key = item.key_for(*identifiers)
-            if self.storage.incr(key, item.get_expiry(), amount=-1) < 0:
-                # The window ended meanwhile: the new one starts at 0, not below.
-                self.storage.incr(key, item.get_expiry(), amount=1)
+        keys = [(item.key_for(*identifiers), item.get_expiry()) for item, identifiers in taken]
+        counts = self._add([(key, expiry, -1) for key, expiry in keys])
+        # A window that ended meanwhile starts again at 0, not below.
+        below_zero = [
+            (key, expiry, 1) for (key, expiry), count in zip(keys, counts, strict=True) if count < 0
+        ]
+        if below_zero:
+            self._add(below_zero)
+
+    def _add(self, increments: list[tuple[str, int, int]]) -> list[int]:
+        """Add to several counters, (key, expiry, amount) each, and return their new counts: in
+        one transaction when the storage can (rate_limit_storage's file), else one by one."""
+        if not increments:
+            return []
+        add_many = getattr(self.storage, "incr_many", None)
+        if add_many is not None:
+            return add_many(increments)
+        return [self.storage.incr(key, expiry, amount=amount) for key, expiry, amount in increments]
 
 
 def init_app(app: Flask) -> None:
