@@ -107,7 +107,7 @@ def test_a_change_committed_after_a_later_started_one_is_still_reported(app, db,
             finally:
                 flask_db.session.remove()
 
-    with staff_pin_row_held(flask_db.engine, staff.id) as holder:
+    with staff_pin_row_held(flask_db.engine, staff.id):
         t1 = threading.Thread(target=slow_transaction)
         t1.start()
         wait_for_a_write_waiting_on_a_lock(flask_db.engine)  # T1 has locked card A, not committed
