@@ -22,6 +22,13 @@ def find_card(page, number: str) -> None:
     scan.press("Enter")
 
 
+def wait_until_settled(page) -> None:
+    """Wait until htmx has settled what it swapped in. htmx wires the new content's own hx-
+    triggers in its settle step (20 ms after the swap), so text filled into a field before
+    then fires no request, where a person's first keystroke always comes later."""
+    page.locator(".htmx-request, .htmx-swapping, .htmx-settling").first.wait_for(state="detached")
+
+
 def type_pin_on_pad(page, pin: str) -> None:
     for digit in pin:
         page.locator(f"[data-pinpad-keys] [data-digit='{digit}']").click()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import STEP_TIMEOUT_MS, make_shop
-from tests.browser.steps import find_card, sign_in, type_pin_on_pad
+from tests.browser.steps import find_card, sign_in, type_pin_on_pad, wait_until_settled
 
 pytestmark = pytest.mark.browser
 
@@ -70,6 +70,7 @@ def _counter(page, live_server, shop):
     sign_in(page, live_server, shop.staff_email)
     find_card(page, shop.card_number)
     expect(page.get_by_role("heading", name=shop.customer)).to_be_visible()
+    wait_until_settled(page)
 
 
 # A scan always starts a new lookup --------------------------------------------------------------
