@@ -39,7 +39,7 @@ from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from . import rate_limit_storage  # noqa: F401  (registers the sqlite:// storage with limits)
+from . import rate_limit_storage  # also registers the sqlite:// storage with limits
 from .errors import RateLimited
 
 EXTENSION = "loyalty_rate_limits"
@@ -134,14 +134,10 @@ class RateLimits:
             self._add(below_zero)
 
     def _add(self, increments: list[tuple[str, int, int]]) -> list[int]:
-        """Add to several counters, (key, expiry, amount) each, and return their new counts: in
-        one transaction when the storage can (rate_limit_storage's file), else one by one."""
+        """Add to several counters, (key, expiry, amount) each, and return their new counts."""
         if not increments:
             return []
-        add_many = getattr(self.storage, "incr_many", None)
-        if add_many is not None:
-            return add_many(increments)
-        return [self.storage.incr(key, expiry, amount=amount) for key, expiry, amount in increments]
+        return rate_limit_storage.incr_many(self.storage, increments)
 
 
 def init_app(app: Flask) -> None:
