@@ -112,7 +112,7 @@ lint: $(INSTALLED) ## ruff check
 # ----------------------------------------------------------------------------- occasional
 
 bench: $(INSTALLED) ## Stamp hot path vs pgbench on a durable PostgreSQL; writes docs/performance.md
-	@scripts/install-system-deps.sh postgresql wrk
+	@scripts/install-system-deps.sh postgresql wrk redis-server
 	@# Debian keeps pgbench and friends in /usr/lib/postgresql/<version>/bin, off PATH.
 	PATH="$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1):$$PATH" \
 		$(BIN)/python benchmarks/run.py
