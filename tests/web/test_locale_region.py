@@ -77,6 +77,7 @@ def test_the_card_history_writes_dates_the_way_the_region_does(
 ):
     body = text(client.get(f"/card/{stamped_card.public_token}",
                            headers={"Accept-Language": accept_language}))
+    body = body.replace(stamped_card.public_token, "")  # random letters: it may hold "PM"
     assert written in body
     assert not_written not in body
 
