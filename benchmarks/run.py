@@ -43,7 +43,6 @@ may create its own data (its own vendor) on the database. A name in MODULES whos
 there is reported as a row "not measured", marked not met: the report never hides a figure.
 """
 
-import contextlib
 import importlib
 import json
 import multiprocessing
@@ -51,7 +50,6 @@ import os
 import platform
 import re
 import resource
-import shutil
 import socket
 import statistics
 import subprocess
@@ -70,6 +68,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from pg_test_cluster import temporary_cluster  # noqa: E402
+from redis_test_server import temporary_redis  # noqa: E402
 
 from benchmarks import apple_wallet, google_wallet  # noqa: E402
 
@@ -510,39 +509,6 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait()
-
-
-@contextlib.contextmanager
-def redis_server():
-    """redis://127.0.0.1:PORT/0 of Debian's redis-server, started for the run without
-    persistence (`make bench` installs it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    directory = tempfile.mkdtemp(prefix="bench-redis-")
-    process = subprocess.Popen(
-        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
-         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory,
-         "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-                    connection.sendall(b"PING\r\n")
-                    if connection.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def run_wrk(program: dict, clients: int, suffix: str, body: str) -> dict:
@@ -1012,7 +978,7 @@ def main() -> None:
     started = time.monotonic()
     before = machine()
     with temporary_cluster(database="loyalty_bench", fast=False) as cluster, \
-            redis_server() as redis_url:
+            temporary_redis() as redis_url:
         url = cluster.url
         setup = prepare(url)
         runs = measure_hot_path(cluster, url, setup, redis_url)

@@ -139,7 +139,7 @@ def incr_many(storage: Storage, increments: list[tuple[str, int, int]]) -> list[
         return storage.incr_many(increments)
     if isinstance(storage, RedisStorage) and not isinstance(storage, RedisClusterStorage):
         return _redis_incr_many(storage, increments)
-    return [storage.incr(key, expiry, amount=amount) for key, expiry, amount in increments]
+    return _one_by_one(storage, increments)
 
 
 def _redis_incr_many(storage: RedisStorage, increments: list[tuple[str, int, int]]) -> list[int]:
@@ -154,4 +154,8 @@ def _redis_incr_many(storage: RedisStorage, increments: list[tuple[str, int, int
     except NoScriptError:
         # The server forgot its scripts (a restart, SCRIPT FLUSH). Every command of the pipeline
         # named the same script, so none ran; `incr` loads it again.
-        return [storage.incr(key, expiry, amount=amount) for key, expiry, amount in increments]
+        return _one_by_one(storage, increments)
+
+
+def _one_by_one(storage: Storage, increments: list[tuple[str, int, int]]) -> list[int]:
+    return [storage.incr(key, expiry, amount=amount) for key, expiry, amount in increments]

@@ -7,8 +7,8 @@ does) on a free loopback port, once per session, without persistence. `serve_wit
 the worker that answered each request, so a test can show its requests were spread over workers.
 """
 
+import importlib.util
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -47,27 +47,19 @@ def _wait_for(check, timeout: float, what: str, process=None):
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
+def redis_url():
     """redis://127.0.0.1:PORT/0 of a redis-server started for this session."""
-    server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not os.path.exists(server):
-        raise RuntimeError("no redis-server: run scripts/install-system-deps.sh redis-server")
-    port = free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(directory), "--daemonize", "no", "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        import redis
+    with _load_redis_test_server().temporary_redis() as url:
+        yield url
 
-        client = redis.Redis(host="127.0.0.1", port=port)
-        _wait_for(lambda: client.ping(), 10, "redis-server", process)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+
+def _load_redis_test_server():
+    spec = importlib.util.spec_from_file_location(
+        "redis_test_server", ROOT / "scripts" / "redis_test_server.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Served:
